@@ -1,0 +1,23 @@
+import path from 'node:path';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { defineConfig } from 'prisma/config';
+import { EMBEDDED_DATABASE_URL } from './src/config';
+
+// Version pins (package.json), verified together on machines without binary downloads:
+// - prisma / @prisma/client 6.19.3: the last line whose CLI runs migrations in the "js" engine
+//   mode; 7.x downloads a native schema engine for every CLI command.
+// - @prisma/adapter-pg 7.10.1: 6.19.3's adapter cannot read PostgreSQL's `name` type, which
+//   breaks every migrate command (prisma/prisma#27403); 7.10.1 maps it and works with 6.19.3.
+// The schema's datasource reads DATABASE_URL even for `prisma generate`, so give it the same
+// default the application uses.
+process.env.DATABASE_URL ||= EMBEDDED_DATABASE_URL;
+const databaseUrl = (): string => process.env.DATABASE_URL as string;
+
+export default defineConfig({
+  engine: 'js',
+  experimental: { adapter: true, studio: true },
+  schema: path.join('prisma', 'schema.prisma'),
+  migrations: { path: path.join('prisma', 'migrations') },
+  adapter: async () => new PrismaPg({ connectionString: databaseUrl() }),
+  studio: { adapter: async () => new PrismaPg({ connectionString: databaseUrl() }) },
+});

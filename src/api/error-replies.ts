@@ -1,0 +1,39 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+
+export interface ErrorReply {
+  error: string;
+  message: string;
+}
+
+const codeByFastifyError: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_content_length',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+};
+
+/** Maps a request error to the contract's `{ error, message }` body and a status code. */
+export function errorReplyFor(error: FastifyError): { statusCode: number; body: ErrorReply } {
+  if (error.validation) {
+    return { statusCode: 400, body: { error: 'invalid_body', message: error.message } };
+  }
+  const statusCode = error.statusCode ?? 500;
+  if (statusCode >= 500) {
+    return { statusCode: 500, body: { error: 'internal_error', message: 'unexpected error; see the service log' } };
+  }
+  // JSON.parse failures reach here as SyntaxError carrying a 400 status.
+  const code = (error.code && codeByFastifyError[error.code]) || (error instanceof SyntaxError ? 'invalid_json' : 'bad_request');
+  return { statusCode, body: { error: code, message: error.message } };
+}
+
+export function installErrorReplies(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const { statusCode, body } = errorReplyFor(error);
+    if (statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.code(statusCode).send(body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: 'not_found', message: `no route for ${request.method} ${request.url}` }),
+  );
+}

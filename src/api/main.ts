@@ -1,0 +1,27 @@
+import { loadConfig, databaseUrlOf } from '../config';
+import { connectDatabase, isDatabaseReachable } from '../db/prisma';
+import { exitOnStartupFailure, onShutdownSignal } from '../lifecycle';
+import { createLogger } from '../logger';
+import { connectClient } from '../temporal/client';
+import { buildApi } from './server';
+import { TemporalSightingRecorder } from './temporal-sighting-recorder';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, 'api');
+  const client = await connectClient(config);
+  const db = connectDatabase(databaseUrlOf(config), 2);
+  const app = buildApi({
+    recorder: new TemporalSightingRecorder(client, config.taskQueue),
+    isDatabaseReachable: () => isDatabaseReachable(db),
+    logger,
+  });
+  onShutdownSignal(logger, async () => {
+    // close() stops accepting connections and waits for in-flight callbacks to be recorded.
+    await app.close();
+    await Promise.all([client.connection.close(), db.$disconnect()]);
+  });
+  await app.listen({ port: config.port, host: '0.0.0.0' });
+}
+
+main().catch(exitOnStartupFailure(createLogger('info', 'api')));

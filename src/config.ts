@@ -1,0 +1,93 @@
+import { cleanEnv, makeValidator, port, str, url, type CleanedEnv } from 'envalid';
+
+/** Where `npm start` runs its embedded services; parts started alone look there by default. */
+export const EMBEDDED_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+export const EMBEDDED_DATABASE_PORT = 5433;
+export const EMBEDDED_DATABASE_URL = `postgresql://postgres@127.0.0.1:${EMBEDDED_DATABASE_PORT}/postgres`;
+
+const positiveInteger = makeValidator<number>((input) => {
+  const value = Number(input);
+  if (!/^\s*\d+\s*$/.test(input) || !Number.isSafeInteger(value) || value <= 0) {
+    throw new Error(`expected a positive whole number, got "${input}"`);
+  }
+  return value;
+});
+
+const postgresUrl = makeValidator<string>((input) => {
+  let parsed: URL;
+  try {
+    parsed = new URL(input);
+  } catch {
+    throw new Error('expected a postgresql:// URL');
+  }
+  if (parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') {
+    throw new Error(`expected a postgresql:// URL, got protocol "${parsed.protocol}"`);
+  }
+  return input;
+});
+
+const hostPort = makeValidator<string>((input) => {
+  if (!/^[^\s:/]+:\d{1,5}$/.test(input)) throw new Error(`expected host:port, got "${input}"`);
+  return input;
+});
+
+const specification = {
+  PORT: port({ default: 9090, desc: 'HTTP port of the callback API' }),
+  OBJECT_SERVICE_URL: url({ default: 'http://localhost:9010', desc: 'Base URL of the object service' }),
+  DATABASE_URL: postgresUrl({
+    default: undefined,
+    desc: 'PostgreSQL connection string; unset: npm start runs an embedded database',
+  }),
+  TEMPORAL_ADDRESS: hostPort({
+    default: undefined,
+    desc: 'Temporal frontend host:port; unset: npm start runs a Temporal dev server',
+  }),
+  TEMPORAL_NAMESPACE: str({ default: 'default' }),
+  TEMPORAL_TASK_QUEUE: str({ default: 'presence' }),
+  OBJECT_TTL_SECONDS: positiveInteger({ default: 30 }),
+  CLEANUP_INTERVAL_SECONDS: positiveInteger({ default: 3 }),
+  LOG_LEVEL: str({ default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface Config {
+  port: number;
+  objectServiceUrl: string;
+  /** Undefined when the operator configured none: `npm start` then embeds one. */
+  databaseUrl: string | undefined;
+  temporalAddress: string | undefined;
+  temporalNamespace: string;
+  taskQueue: string;
+  objectTtlSeconds: number;
+  cleanupIntervalSeconds: number;
+  logLevel: string;
+}
+
+/** Parses and validates the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, the way .env files and compose files usually mean them.
+  const present = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== ''));
+  const env: CleanedEnv<typeof specification> = cleanEnv(present, specification, {
+    reporter: ({ errors }) => {
+      const problems = Object.entries(errors).map(([name, error]) => `${name}: ${error?.message}`);
+      if (problems.length > 0) throw new ConfigError(`Invalid configuration. ${problems.join('; ')}`);
+    },
+  });
+  return {
+    port: env.PORT,
+    objectServiceUrl: env.OBJECT_SERVICE_URL.replace(/\/+$/, ''),
+    databaseUrl: env.DATABASE_URL,
+    temporalAddress: env.TEMPORAL_ADDRESS,
+    temporalNamespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    objectTtlSeconds: env.OBJECT_TTL_SECONDS,
+    cleanupIntervalSeconds: env.CLEANUP_INTERVAL_SECONDS,
+    logLevel: env.LOG_LEVEL,
+  };
+}
+
+export const databaseUrlOf = (config: Config): string => config.databaseUrl ?? EMBEDDED_DATABASE_URL;
+export const temporalAddressOf = (config: Config): string => config.temporalAddress ?? EMBEDDED_TEMPORAL_ADDRESS;

@@ -1,0 +1,38 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+/**
+ * Forks a sibling module of this code base as its own Node process. The file extension follows
+ * the running code, so this works both from `dist/` and from TypeScript sources under tsx.
+ */
+export function forkModule(relativePath: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const modulePath = path.join(__dirname, '..', `${relativePath}${path.extname(__filename)}`);
+  return fork(modulePath, [], { env, stdio: 'inherit' });
+}
+
+/** Sends SIGTERM and waits for the exit; SIGKILL after `graceMs`. */
+export async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Resolves when the child sends `message`; rejects if it exits first. */
+export function waitForMessage(child: ChildProcess, message: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (received: unknown) => {
+      if (received !== message) return;
+      child.off('exit', onExit);
+      resolve();
+    };
+    const onExit = (code: number | null, signal: string | null) => {
+      child.off('message', onMessage);
+      reject(new Error(`child process exited (${signal ?? code}) before it was ready`));
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}

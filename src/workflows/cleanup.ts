@@ -1,0 +1,10 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { PresenceActivities } from '../activities';
+import { databaseWriteOptions } from './activity-options';
+
+const { deleteStaleObjects } = proxyActivities<PresenceActivities>(databaseWriteOptions);
+
+/** Run by the cleanup schedule: forgets objects not seen within the TTL. */
+export async function cleanupWorkflow(ttlSeconds: number): Promise<number> {
+  return deleteStaleObjects(ttlSeconds);
+}

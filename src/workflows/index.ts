@@ -1,0 +1,3 @@
+export { objectPresenceWorkflow, type ObjectPresenceInput } from './object-presence';
+export { cleanupWorkflow } from './cleanup';
+export { sightedSignal, objectWorkflowId } from './sighting';
