@@ -1,0 +1,39 @@
+import { createLogger } from '../logger';
+import { startCallbackSender, type CallbackResult } from './callback-sender';
+import { startFakeObjectService } from './object-service';
+
+/**
+ * `npm run tester`: the assessment's tester. Serves the object service on 9010 (even ids online)
+ * and posts up to 200 random ids between 0 and 99 to the callback endpoint every 5 s.
+ */
+async function main(): Promise<void> {
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'info', 'tester');
+  const objectService = await startFakeObjectService({ port: Number(process.env.TESTER_OBJECT_SERVICE_PORT ?? 9010) });
+  const callbackUrl = process.env.TESTER_CALLBACK_URL ?? `http://127.0.0.1:${process.env.PORT ?? 9090}/callback`;
+  logger.info({ objectService: objectService.url, callbackUrl }, 'tester running');
+
+  const totals = { sent: 0, failed: 0, latenciesMs: [] as number[] };
+  const onResult = (result: CallbackResult) => {
+    totals.sent += 1;
+    totals.latenciesMs.push(result.latencyMs);
+    if (result.ok) logger.info({ ids: result.ids, status: result.status, latencyMs: Math.round(result.latencyMs) }, 'callback accepted');
+    else {
+      totals.failed += 1;
+      logger.error({ ids: result.ids, status: result.status, error: result.error, latencyMs: Math.round(result.latencyMs) }, 'callback FAILED');
+    }
+  };
+  const sender = startCallbackSender({ callbackUrl, onResult });
+
+  const stop = async () => {
+    sender.stop();
+    await objectService.close();
+    const sorted = totals.latenciesMs.sort((a, b) => a - b);
+    const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
+    logger.info({ ...totals, latenciesMs: undefined, p50Ms: at(0.5), p99Ms: at(0.99), objectServiceRequests: objectService.stats.requests }, 'tester stopped');
+    process.exit(totals.failed > 0 ? 1 : 0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+void main();

@@ -1,0 +1,104 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from '../../src/api/server';
+import { TemporalSightingRecorder } from '../../src/api/temporal-sighting-recorder';
+import { connectDatabase, isDatabaseReachable, type Database } from '../../src/db/prisma';
+import { startTemporalDevServer, type DevServer } from '../../src/embedded/temporal-dev-server';
+import { createPresenceWorker } from '../../src/worker/presence-worker';
+import { createTestDatabase, type TestDatabase } from './database';
+import { freePort } from './ports';
+
+export interface StackOptions {
+  objectServiceUrl: string;
+  objectTtlSeconds?: number;
+  dbFilename?: string;
+}
+
+/**
+ * The real system in one test process: a Temporal dev server from the installed CLI, a fresh
+ * PostgreSQL database, a worker and the callback API (on an ephemeral port).
+ */
+export class TestStack {
+  readonly taskQueue = `presence-test-${process.pid}`;
+  server!: DevServer;
+  database!: TestDatabase;
+  db!: Database;
+  client!: Client;
+  api!: FastifyInstance;
+  callbackUrl!: string;
+  private workerConnection!: NativeConnection;
+  private worker?: { worker: Worker; running: Promise<void>; close: () => Promise<void> };
+
+  constructor(private readonly options: StackOptions) {}
+
+  static async start(options: StackOptions): Promise<TestStack> {
+    const stack = new TestStack(options);
+    const [server, database] = await Promise.all([
+      startTemporalDevServer({ port: await freePort(), dbFilename: options.dbFilename }),
+      createTestDatabase(),
+    ]);
+    stack.server = server;
+    stack.database = database;
+    stack.db = connectDatabase(database.url);
+    stack.client = new Client({ connection: await Connection.connect({ address: server.address }) });
+    stack.workerConnection = await NativeConnection.connect({ address: server.address });
+    await stack.startWorker();
+    stack.api = buildApi({
+      recorder: new TemporalSightingRecorder(stack.client, stack.taskQueue),
+      isDatabaseReachable: () => isDatabaseReachable(stack.db),
+    });
+    stack.callbackUrl = `${await stack.api.listen({ port: 0, host: '127.0.0.1' })}/callback`;
+    return stack;
+  }
+
+  async startWorker(): Promise<void> {
+    const { worker, close } = await createPresenceWorker({
+      connection: this.workerConnection,
+      namespace: 'default',
+      taskQueue: this.taskQueue,
+      objectServiceUrl: this.options.objectServiceUrl,
+      objectTtlSeconds: this.options.objectTtlSeconds ?? 30,
+      db: this.db,
+    });
+    this.worker = { worker, running: worker.run(), close };
+  }
+
+  async stopWorker(): Promise<void> {
+    if (!this.worker) return;
+    this.worker.worker.shutdown();
+    await this.worker.running;
+    await this.worker.close();
+    this.worker = undefined;
+  }
+
+  async postCallback(objectIds: unknown[]): Promise<{ status: number; body: unknown }> {
+    const response = await fetch(this.callbackUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ object_ids: objectIds }),
+    });
+    return { status: response.status, body: await response.json() };
+  }
+
+  async rows(): Promise<Map<number, Date>> {
+    const rows = await this.db.trackedObject.findMany({ orderBy: { id: 'asc' } });
+    return new Map(rows.map((row) => [row.id, row.lastSeen]));
+  }
+
+  /** Workflows of this stack's task queue that are still running. */
+  async runningWorkflows(): Promise<number> {
+    const { count } = await this.client.workflow.count(`TaskQueue = "${this.taskQueue}" AND ExecutionStatus = "Running"`);
+    return count;
+  }
+
+  async stop(): Promise<void> {
+    await this.api?.close();
+    await this.stopWorker();
+    await this.workerConnection?.close();
+    await this.client?.connection.close();
+    await this.db?.$disconnect();
+    await this.server?.stop();
+    await this.database?.drop();
+  }
+}

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { after, beforeEach, describe, it } from 'node:test';
+import { MAX_OBJECT_ID } from '../../src/api/callback-schema';
+import { buildApi } from '../../src/api/server';
+import { RecorderUnavailableError, type SightingRecorder } from '../../src/api/sighting-recorder';
+
+/** Stands in for Temporal here; the integration tests use the real server. */
+class InMemoryRecorder implements SightingRecorder {
+  calls: Array<{ objectIds: readonly number[]; receivedAtMs: number }> = [];
+  available = true;
+
+  async record(objectIds: readonly number[], receivedAtMs: number): Promise<void> {
+    if (!this.available) throw new RecorderUnavailableError('Temporal is away');
+    this.calls.push({ objectIds, receivedAtMs });
+  }
+
+  async isReachable(): Promise<boolean> {
+    return this.available;
+  }
+}
+
+describe('callback API', () => {
+  const recorder = new InMemoryRecorder();
+  let databaseUp = true;
+  const app = buildApi({ recorder, isDatabaseReachable: async () => databaseUp });
+  after(() => app.close());
+  beforeEach(() => {
+    recorder.calls = [];
+    recorder.available = true;
+    databaseUp = true;
+  });
+
+  const post = (payload: string, contentType = 'application/json') =>
+    app.inject({ method: 'POST', url: '/callback', headers: { 'content-type': contentType }, payload });
+
+  it('records every distinct id once and answers 202', async () => {
+    const before = Date.now();
+    const response = await post(JSON.stringify({ object_ids: [5, 1, 5, 2, 1] }));
+    assert.equal(response.statusCode, 202);
+    assert.deepEqual(response.json(), { accepted: 3 });
+    assert.equal(recorder.calls.length, 1);
+    assert.deepEqual(recorder.calls[0]?.objectIds, [5, 1, 2]);
+    assert.ok((recorder.calls[0]?.receivedAtMs ?? 0) >= before);
+  });
+
+  it('accepts the boundary ids', async () => {
+    const response = await post(JSON.stringify({ object_ids: [0, MAX_OBJECT_ID] }));
+    assert.equal(response.statusCode, 202);
+  });
+
+  it('accepts an empty list and starts nothing', async () => {
+    const response = await post('{"object_ids": []}');
+    assert.equal(response.statusCode, 202);
+    assert.deepEqual(response.json(), { accepted: 0 });
+    assert.equal(recorder.calls.length, 0);
+  });
+
+  it('accepts a charset in the content type', async () => {
+    assert.equal((await post('{"object_ids":[1]}', 'application/json; charset=utf-8')).statusCode, 202);
+  });
+
+  const rejected: Array<[string, string, number, string, string?]> = [
+    ['not JSON', '{"object_ids": [1,', 400, 'invalid_json'],
+    ['an empty body', '', 400, 'invalid_json'],
+    ['a JSON array', '[1, 2]', 400, 'invalid_body'],
+    ['a JSON null', 'null', 400, 'invalid_body'],
+    ['a missing object_ids', '{"ids": [1]}', 400, 'invalid_body'],
+    ['a non-array object_ids', '{"object_ids": 7}', 400, 'invalid_body'],
+    ['a string id', '{"object_ids": [1, "2"]}', 400, 'invalid_body'],
+    ['a fractional id', '{"object_ids": [1.5]}', 400, 'invalid_body'],
+    ['a negative id', '{"object_ids": [-1]}', 400, 'invalid_body'],
+    ['a too-large id', `{"object_ids": [${MAX_OBJECT_ID + 1}]}`, 400, 'invalid_body'],
+    ['a null id', '{"object_ids": [null]}', 400, 'invalid_body'],
+    ['a boolean id', '{"object_ids": [true]}', 400, 'invalid_body'],
+    ['a nested array', '{"object_ids": [[1]]}', 400, 'invalid_body'],
+    ['a wrong content type', '{"object_ids": [1]}', 415, 'unsupported_media_type', 'text/plain'],
+    ['a form body', 'object_ids=1', 415, 'unsupported_media_type', 'application/x-www-form-urlencoded'],
+    ['a body over the limit', JSON.stringify({ object_ids: Array.from({ length: 40_000 }, (_, i) => 1_000_000 + i) }), 413, 'body_too_large'],
+    ['too many ids', JSON.stringify({ object_ids: Array.from({ length: 10_001 }, (_, i) => i) }), 400, 'invalid_body'],
+  ];
+  for (const [what, payload, status, code, contentType] of rejected) {
+    it(`answers ${status} ${code} to ${what} and starts nothing`, async () => {
+      const response = await post(payload, contentType);
+      assert.equal(response.statusCode, status);
+      const body = response.json();
+      assert.equal(body.error, code);
+      assert.equal(typeof body.message, 'string');
+      assert.ok(body.message.length > 0);
+      assert.equal(recorder.calls.length, 0);
+    });
+  }
+
+  it('answers 503, never 2xx, when the callback cannot be recorded', async () => {
+    recorder.available = false;
+    const response = await post('{"object_ids": [1, 2]}');
+    assert.equal(response.statusCode, 503);
+    assert.equal(response.json().error, 'unavailable');
+  });
+
+  it('answers 404 in the error shape for unknown routes', async () => {
+    const response = await app.inject({ method: 'GET', url: '/nope' });
+    assert.equal(response.statusCode, 404);
+    assert.equal(response.json().error, 'not_found');
+  });
+
+  it('is healthy while the process lives', async () => {
+    recorder.available = false;
+    assert.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
+  });
+
+  it('is ready only when Temporal and the database are reachable', async () => {
+    assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+    databaseUp = false;
+    const noDatabase = await app.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(noDatabase.statusCode, 503);
+    assert.deepEqual(noDatabase.json(), { status: 'unavailable', temporal: true, database: false });
+    databaseUp = true;
+    recorder.available = false;
+    assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 503);
+  });
+});
