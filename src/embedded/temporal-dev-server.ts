@@ -11,6 +11,8 @@ export interface DevServerOptions {
   /** SQLite file that keeps workflows across restarts; in memory when unset. */
   dbFilename?: string;
   namespace?: string;
+  /** The server's own log level on stderr. */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
 }
 
 export interface DevServer {
@@ -50,7 +52,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     return { address, stop: () => env.teardown() };
   }
 
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--namespace', namespace, '--log-level', 'warn'];
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--namespace', namespace, '--log-level', options.logLevel ?? 'warn'];
   if (options.uiPort !== undefined) args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
   else args.push('--headless');
   if (options.dbFilename) args.push('--db-filename', options.dbFilename);

@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../src/api/server';
 import { TemporalSightingRecorder } from '../../src/api/temporal-sighting-recorder';
@@ -33,9 +33,11 @@ export class TestStack {
   constructor(private readonly options: StackOptions) {}
 
   static async start(options: StackOptions): Promise<TestStack> {
+    // Expected activity failures would otherwise fill the test output with warnings.
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
     const stack = new TestStack(options);
     const [server, database] = await Promise.all([
-      startTemporalDevServer({ port: await freePort(), dbFilename: options.dbFilename }),
+      startTemporalDevServer({ port: await freePort(), dbFilename: options.dbFilename, logLevel: 'error' }),
       createTestDatabase(),
     ]);
     stack.server = server;

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../src/activities';
+import { ObjectServiceClient } from '../../src/activities/object-service';
+import { ObjectsRepository } from '../../src/activities/objects-repository';
+import { CLEANUP_SCHEDULE_ID, ensureCleanupSchedule } from '../../src/worker/cleanup-schedule';
+import { TestStack } from '../support/stack';
+import { eventually } from '../support/wait';
+
+describe('expiry on a real Temporal server and PostgreSQL', () => {
+  let stack: TestStack;
+  let objects: ObjectsRepository;
+
+  before(async () => {
+    stack = await TestStack.start({ objectServiceUrl: 'http://127.0.0.1:1' });
+    objects = new ObjectsRepository(stack.db);
+  });
+  after(() => stack?.stop());
+
+  it('the schedule deletes stale rows and keeps fresh ones', async () => {
+    const now = Date.now();
+    await objects.recordSeen(1, new Date(now - 60_000));
+    await objects.recordSeen(2, new Date(now - 31_000));
+    await objects.recordSeen(3, new Date(now - 5_000));
+    await objects.recordSeen(4, new Date(now + 60_000));
+    await ensureCleanupSchedule(stack.client, { taskQueue: stack.taskQueue, intervalSeconds: 1, ttlSeconds: 30 });
+
+    await eventually(async () => ((await stack.rows()).size === 2 ? true : undefined), 'the stale rows to go');
+    assert.deepEqual([...(await stack.rows()).keys()], [3, 4]);
+  });
+
+  it('brings an existing schedule to the current settings instead of failing', async () => {
+    await ensureCleanupSchedule(stack.client, { taskQueue: stack.taskQueue, intervalSeconds: 7, ttlSeconds: 45 });
+    await ensureCleanupSchedule(stack.client, { taskQueue: stack.taskQueue, intervalSeconds: 7, ttlSeconds: 45 });
+    const description = await stack.client.schedule.getHandle(CLEANUP_SCHEDULE_ID).describe();
+    assert.equal(description.spec.intervals?.[0]?.every, 7_000);
+    assert.equal(description.policies.overlap, ScheduleOverlapPolicy.SKIP);
+    assert.equal(description.action.type, 'startWorkflow');
+    assert.deepEqual(description.action.type === 'startWorkflow' && description.action.args, [45]);
+  });
+
+  it('does not write a sighting that expired before its check finished', async () => {
+    const activities = createActivities({
+      objectService: new ObjectServiceClient('http://127.0.0.1:1'),
+      objects,
+      objectTtlSeconds: 30,
+    });
+    const environment = new MockActivityEnvironment();
+    assert.equal(await environment.run(activities.recordSighting, 77, Date.now() - 31_000), false);
+    assert.equal((await stack.rows()).has(77), false);
+    assert.equal(await environment.run(activities.recordSighting, 77, Date.now()), true);
+    assert.equal((await stack.rows()).has(77), true);
+  });
+});

@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { ObjectsRepository } from '../../src/activities/objects-repository';
+import { objectWorkflowId } from '../../src/workflows';
+import { answer, startStubObjectService, type StubObjectService } from '../support/stub-object-service';
+import { TestStack } from '../support/stack';
+import { eventually } from '../support/wait';
+
+type Behaviour = (attempt: number, response: ServerResponse) => void;
+
+/** Even ids online, odd ids offline, after a short delay: the object service when all is well. */
+const healthy =
+  (id: number, delayMs = 20): Behaviour =>
+  (_attempt, response) =>
+    setTimeout(() => answer(response, 200, { id, online: id % 2 === 0 }), delayMs);
+
+describe('presence tracking on a real Temporal server and PostgreSQL', () => {
+  const behaviours = new Map<number, Behaviour>();
+  const attemptTimes = new Map<number, number[]>();
+  let objectService: StubObjectService;
+  let stack: TestStack;
+
+  before(async () => {
+    objectService = await startStubObjectService((id, attempt, response) => {
+      attemptTimes.set(id, [...(attemptTimes.get(id) ?? []), Date.now()]);
+      (behaviours.get(id) ?? healthy(id))(attempt, response);
+    });
+    stack = await TestStack.start({ objectServiceUrl: objectService.url });
+  });
+  after(async () => {
+    await stack?.stop();
+    await objectService?.close();
+  });
+
+  const workflowResult = (id: number) => stack.client.workflow.getHandle(objectWorkflowId(id)).result();
+
+  it('turns a callback into rows for the online ids only', async () => {
+    const sentAt = Date.now();
+    const { status, body } = await stack.postCallback([2, 4, 6, 1, 3, 4]);
+    assert.equal(status, 202);
+    assert.deepEqual(body, { accepted: 5 });
+    await Promise.all([2, 4, 6, 1, 3].map(workflowResult));
+
+    const rows = await stack.rows();
+    assert.deepEqual([...rows.keys()].filter((id) => id < 10), [2, 4, 6]);
+    for (const id of [2, 4, 6]) {
+      const lastSeen = rows.get(id)?.getTime() ?? 0;
+      assert.ok(lastSeen >= sentAt - 5 && lastSeen <= Date.now(), `last_seen of ${id} is the receipt time`);
+      assert.equal(objectService.attempts.get(id), 1);
+    }
+    assert.equal(objectService.attempts.get(1), 1, 'offline ids are checked too');
+  });
+
+  it('coalesces an id repeated while its check runs, and the newest receipt wins', async () => {
+    const id = 100;
+    behaviours.set(id, healthy(id, 700));
+    let lastSentAt = 0;
+    let lastAnsweredAt = 0;
+    for (let i = 0; i < 10; i += 1) {
+      lastSentAt = Date.now();
+      assert.equal((await stack.postCallback([id])).status, 202);
+      lastAnsweredAt = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 40));
+    }
+    await workflowResult(id);
+    const lastSeen = (await stack.rows()).get(id)?.getTime() ?? 0;
+    assert.ok(lastSeen >= lastSentAt - 5 && lastSeen <= lastAnsweredAt + 5, 'last_seen is the last receipt');
+    assert.ok((objectService.attempts.get(id) ?? 0) <= 2, `at most one re-check, saw ${objectService.attempts.get(id)}`);
+  });
+
+  it('bounds the checks when 50 callbacks carry the same id at once', async () => {
+    const id = 102;
+    behaviours.set(id, healthy(id, 500));
+    const before = Date.now();
+    const answers = await Promise.all(Array.from({ length: 50 }, () => stack.postCallback([id])));
+    const after = Date.now();
+    assert.ok(answers.every(({ status }) => status === 202));
+    await workflowResult(id);
+    const checks = objectService.attempts.get(id) ?? 0;
+    assert.ok(checks >= 1 && checks <= 3, `bounded checks, saw ${checks}`);
+    const lastSeen = (await stack.rows()).get(id)?.getTime() ?? 0;
+    assert.ok(lastSeen >= before && lastSeen <= after);
+  });
+
+  it('retries 5xx, malformed and mismatched answers with growing backoff, then records', async () => {
+    const id = 200;
+    behaviours.set(id, (attempt, response) => {
+      if (attempt === 1) answer(response, 503, 'overloaded');
+      else if (attempt === 2) answer(response, 200, '{"id": 200, "onl');
+      else if (attempt === 3) answer(response, 200, { id: 201, online: true });
+      else answer(response, 200, { id, online: true });
+    });
+    assert.equal((await stack.postCallback([id])).status, 202);
+    await workflowResult(id);
+    assert.equal(objectService.attempts.get(id), 4);
+    assert.ok((await stack.rows()).has(id));
+    const times = attemptTimes.get(id) ?? [];
+    const gaps = times.slice(1).map((time, i) => time - (times[i] as number));
+    assert.ok(gaps[0]! >= 400, `first retry after the initial interval, gaps ${gaps}`);
+    assert.ok(gaps[2]! > gaps[0]!, `backoff grows, gaps ${gaps}`);
+  });
+
+  it('retries a hung request after the per-request timeout', async () => {
+    const id = 202;
+    behaviours.set(id, (attempt, response) => {
+      if (attempt > 1) answer(response, 200, { id, online: true });
+    });
+    assert.equal((await stack.postCallback([id])).status, 202);
+    await workflowResult(id);
+    assert.equal(objectService.attempts.get(id), 2);
+    assert.ok((await stack.rows()).has(id));
+  });
+
+  it('does not retry a rejected id, and fails its workflow visibly', async () => {
+    const id = 300;
+    behaviours.set(id, (_attempt, response) => answer(response, 400, 'invalid id'));
+    assert.equal((await stack.postCallback([id])).status, 202);
+    const failure = await workflowResult(id).then(
+      () => assert.fail('the workflow should fail'),
+      (error: unknown) => error,
+    );
+    assert.ok(failure instanceof WorkflowFailedError);
+    assert.ok(failure.cause instanceof ActivityFailure);
+    const cause = failure.cause.cause;
+    assert.ok(cause instanceof ApplicationFailure);
+    assert.equal(cause.type, 'ObjectService.rejected');
+    assert.equal(cause.nonRetryable, true);
+    assert.match(cause.message, /rejected id 300: 400/);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.equal(objectService.attempts.get(id), 1);
+    assert.equal((await stack.rows()).has(id), false);
+  });
+
+  it('never moves last_seen backwards, whatever order the writes land in', async () => {
+    const objects = new ObjectsRepository(stack.db);
+    const base = Date.now();
+    const times = Array.from({ length: 30 }, (_, i) => new Date(base - i * 100));
+    const shuffled = [...times].sort(() => Math.random() - 0.5);
+    await Promise.all(shuffled.map((time) => objects.recordSeen(500, time)));
+    assert.equal((await stack.rows()).get(500)?.getTime(), base);
+    assert.equal(await objects.recordSeen(500, new Date(base - 5_000)), false);
+    assert.equal((await stack.rows()).get(500)?.getTime(), base);
+    assert.equal(await objects.recordSeen(500, new Date(base + 1)), true);
+  });
+
+  it('runs nothing for an empty callback', async () => {
+    const running = await stack.runningWorkflows();
+    assert.deepEqual((await stack.postCallback([])).body, { accepted: 0 });
+    assert.equal(await stack.runningWorkflows(), running);
+  });
+
+  it('leaves no workflow running once all checks are done', async () => {
+    await eventually(async () => ((await stack.runningWorkflows()) === 0 ? true : undefined), 'all workflows to finish');
+  });
+});

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from '../../src/api/server';
+import { TemporalSightingRecorder } from '../../src/api/temporal-sighting-recorder';
+import { startTemporalDevServer, type DevServer } from '../../src/embedded/temporal-dev-server';
+import { freePort } from '../support/ports';
+
+describe('callbacks while Temporal is unreachable', () => {
+  let server: DevServer;
+  let client: Client;
+  let api: FastifyInstance;
+
+  before(async () => {
+    server = await startTemporalDevServer({ port: await freePort(), logLevel: 'error' });
+    client = new Client({ connection: await Connection.connect({ address: server.address }) });
+    api = buildApi({ recorder: new TemporalSightingRecorder(client, 'presence-unavailable'), isDatabaseReachable: async () => true });
+  });
+  after(async () => {
+    await api?.close();
+    await client?.connection.close();
+    await server?.stop();
+  });
+
+  const post = () =>
+    api.inject({ method: 'POST', url: '/callback', headers: { 'content-type': 'application/json' }, payload: { object_ids: [1, 2, 3] } });
+
+  it('accepts while the server is up', async () => {
+    assert.equal((await post()).statusCode, 202);
+  });
+
+  it('answers 503 fast, never 2xx, once the server is gone, and reports not ready', async () => {
+    await server.stop();
+    for (let i = 0; i < 3; i += 1) {
+      const started = Date.now();
+      const response = await post();
+      assert.equal(response.statusCode, 503);
+      assert.equal(response.json().error, 'unavailable');
+      assert.ok(Date.now() - started < 1_000, `answered within the sender's timeout (${Date.now() - started} ms)`);
+    }
+    const ready = await api.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(ready.statusCode, 503);
+    assert.equal(ready.json().temporal, false);
+  });
+});
