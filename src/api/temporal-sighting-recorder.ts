@@ -1,12 +1,14 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { objectPresenceWorkflow, objectWorkflowId, sightedSignal } from '../workflows';
 import { RecorderUnavailableError, type SightingRecorder } from './sighting-recorder';
 
 /**
- * How long one callback may wait for Temporal. The sender gives up after 1 s and never retries,
- * so past this an answer is worthless; a 503 at least tells the sender what happened.
+ * How long one callback may wait for Temporal. The sender gives up after 1 s and never retries:
+ * a 202 that arrives in time is worth the wait (a burst of new ids can take a dev server several
+ * hundred milliseconds), and past this a 503 still reaches the sender before it gives up.
  */
-export const RECORD_DEADLINE_MS = 800;
+export const RECORD_DEADLINE_MS = 900;
 
 /** Records each sighting as a signal-with-start into the object's workflow. */
 export class TemporalSightingRecorder implements SightingRecorder {
@@ -16,24 +18,34 @@ export class TemporalSightingRecorder implements SightingRecorder {
   ) {}
 
   async record(objectIds: readonly number[], receivedAtMs: number): Promise<void> {
-    try {
-      await this.client.withDeadline(Date.now() + RECORD_DEADLINE_MS, () =>
-        Promise.all(
-          objectIds.map((objectId) =>
-            this.client.workflow.signalWithStart(objectPresenceWorkflow, {
-              workflowId: objectWorkflowId(objectId),
-              taskQueue: this.taskQueue,
-              args: [{ objectId }],
-              signal: sightedSignal,
-              signalArgs: [receivedAtMs],
-            }),
-          ),
+    const deadline = Date.now() + RECORD_DEADLINE_MS;
+    const starts = this.client.withDeadline(deadline, () =>
+      Promise.all(
+        objectIds.map((objectId) =>
+          this.client.workflow.signalWithStart(objectPresenceWorkflow, {
+            workflowId: objectWorkflowId(objectId),
+            taskQueue: this.taskQueue,
+            args: [{ objectId }],
+            signal: sightedSignal,
+            signalArgs: [receivedAtMs],
+          }),
         ),
-      );
+      ),
+    );
+    // The SDK's gRPC retry backs off on timers that ignore the deadline, so enforce it here too.
+    const timer = new AbortController();
+    const deadlinePassed = sleep(RECORD_DEADLINE_MS, undefined, { signal: timer.signal }).then(() => {
+      throw new Error(`no answer from Temporal within ${RECORD_DEADLINE_MS} ms`);
+    });
+    deadlinePassed.catch(() => undefined);
+    try {
+      await Promise.race([starts, deadlinePassed]);
     } catch (error) {
       throw new RecorderUnavailableError(`Temporal did not record the callback: ${(error as Error).message}`, {
         cause: error,
       });
+    } finally {
+      timer.abort();
     }
   }
 

@@ -5,7 +5,7 @@ import { exitOnStartupFailure } from '../lifecycle';
 import { createLogger } from '../logger';
 import { connectClient } from '../temporal/client';
 import { ensureCleanupSchedule } from './cleanup-schedule';
-import { createPresenceWorker, MAX_CONCURRENT_ACTIVITIES } from './presence-worker';
+import { createPresenceWorker } from './presence-worker';
 import { temporalLoggerFor } from './temporal-logger';
 
 async function main(): Promise<void> {
@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   await client.connection.close();
 
   const connection = await NativeConnection.connect({ address: temporalAddressOf(config) });
-  const db = connectDatabase(databaseUrlOf(config), Math.min(MAX_CONCURRENT_ACTIVITIES, 20));
+  // Upserts take a millisecond or two; a small pool keeps up with hundreds of checks at once.
+  const db = connectDatabase(databaseUrlOf(config), 20);
   const { worker, close } = await createPresenceWorker({
     connection,
     namespace: config.temporalNamespace,

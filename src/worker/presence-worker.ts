@@ -8,7 +8,7 @@ import type { Database } from '../db/prisma';
  * Status checks spend their time waiting on the slow object service (up to 4.3 s), so a worker
  * holds many at once; this also caps the requests one worker sends the object service at a time.
  */
-export const MAX_CONCURRENT_ACTIVITIES = 500;
+export const MAX_CONCURRENT_CHECKS = 500;
 
 export interface PresenceWorkerOptions {
   connection: NativeConnection;
@@ -21,7 +21,7 @@ export interface PresenceWorkerOptions {
 
 /** A worker that runs the presence and cleanup workflows and their activities. */
 export async function createPresenceWorker(options: PresenceWorkerOptions): Promise<{ worker: Worker; close: () => Promise<void> }> {
-  const objectService = new ObjectServiceClient(options.objectServiceUrl, { connections: MAX_CONCURRENT_ACTIVITIES });
+  const objectService = new ObjectServiceClient(options.objectServiceUrl, { connections: MAX_CONCURRENT_CHECKS });
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -32,7 +32,7 @@ export async function createPresenceWorker(options: PresenceWorkerOptions): Prom
       objects: new ObjectsRepository(options.db),
       objectTtlSeconds: options.objectTtlSeconds,
     }),
-    maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentLocalActivityExecutions: MAX_CONCURRENT_CHECKS,
     // On shutdown, running checks get this long to finish; the rest are retried by another worker.
     shutdownGraceTime: '10s',
   });

@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 // Transient failures (timeouts, refused connections, 5xx, a database outage) are retried
 // without a cap on attempts: giving up would drop an accepted sighting. The backoff is capped
@@ -9,14 +9,20 @@ const retryForever: ActivityOptions['retry'] = {
   maximumInterval: '10s',
 };
 
-export const statusCheckOptions: ActivityOptions = {
-  // Longer than the object service's own per-request timeout (OBJECT_SERVICE_TIMEOUT in
+/**
+ * Status checks and their writes run as local activities: in the worker, inside the workflow
+ * task, recorded as one marker each. A check then costs the Temporal server one workflow task
+ * instead of three plus two activity tasks, which is what bounds throughput on a single server.
+ * If the worker dies mid-check, the workflow task times out and another worker repeats it.
+ */
+export const sightingCheckOptions: LocalActivityOptions = {
+  // Longer than the object service's own per-request timeout (OBJECT_SERVICE_TIMEOUT_MS in
   // src/activities/object-service.ts), so a hung request fails in the activity first.
   startToCloseTimeout: '10s',
   retry: retryForever,
 };
 
-export const databaseWriteOptions: ActivityOptions = {
-  startToCloseTimeout: '10s',
+export const cleanupOptions: ActivityOptions = {
+  startToCloseTimeout: '30s',
   retry: retryForever,
 };

@@ -1,8 +1,8 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { PresenceActivities } from '../activities';
-import { databaseWriteOptions } from './activity-options';
+import { cleanupOptions } from './activity-options';
 
-const { deleteStaleObjects } = proxyActivities<PresenceActivities>(databaseWriteOptions);
+const { deleteStaleObjects } = proxyActivities<PresenceActivities>(cleanupOptions);
 
 /** Run by the cleanup schedule: forgets objects not seen within the TTL. */
 export async function cleanupWorkflow(ttlSeconds: number): Promise<number> {

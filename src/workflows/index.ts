@@ -1,3 +1,3 @@
 export { objectPresenceWorkflow, type ObjectPresenceInput } from './object-presence';
 export { cleanupWorkflow } from './cleanup';
-export { sightedSignal, objectWorkflowId } from './sighting';
+export { checkStateQuery, objectWorkflowId, sightedSignal, type ObjectCheckState } from './sighting';

@@ -1,18 +1,24 @@
 import {
-  ActivityFailure,
   condition,
   continueAsNew,
   log,
-  proxyActivities,
+  proxyLocalActivities,
   setHandler,
+  TemporalFailure,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PresenceActivities } from '../activities';
-import { databaseWriteOptions, statusCheckOptions } from './activity-options';
-import { sightedSignal } from './sighting';
+import { sightingCheckOptions } from './activity-options';
+import { checkStateQuery, sightedSignal } from './sighting';
 
-const { fetchObjectStatus } = proxyActivities<PresenceActivities>(statusCheckOptions);
-const { recordSighting } = proxyActivities<PresenceActivities>(databaseWriteOptions);
+const { fetchObjectStatus, recordSighting } = proxyLocalActivities<PresenceActivities>(sightingCheckOptions);
+
+/**
+ * How long a workflow waits for the next sighting after its last check. Ids repeat every few
+ * seconds, and a sighting signalled into a running workflow costs the server a fraction of
+ * what starting a new workflow does.
+ */
+const IDLE_TIMEOUT = '30 seconds';
 
 export interface ObjectPresenceInput {
   objectId: number;
@@ -28,27 +34,31 @@ export interface ObjectPresenceInput {
 export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promise<void> {
   const { objectId } = input;
   let pendingReceivedAtMs = input.pendingReceivedAtMs;
+  let checkedReceivedAtMs: number | undefined;
+  let checking = false;
   setHandler(sightedSignal, (receivedAtMs) => {
     pendingReceivedAtMs = Math.max(receivedAtMs, pendingReceivedAtMs ?? receivedAtMs);
   });
+  setHandler(checkStateQuery, () => ({ checkedReceivedAtMs, pendingReceivedAtMs, checking }));
 
-  // Started through signal-with-start, so the first sighting is already in this activation.
-  await condition(() => pendingReceivedAtMs !== undefined);
-
-  while (pendingReceivedAtMs !== undefined) {
+  while (await condition(() => pendingReceivedAtMs !== undefined, IDLE_TIMEOUT)) {
     if (workflowInfo().continueAsNewSuggested) {
       await continueAsNew<typeof objectPresenceWorkflow>({ objectId, pendingReceivedAtMs });
     }
-    const receivedAtMs = pendingReceivedAtMs;
+    const receivedAtMs = pendingReceivedAtMs as number;
     pendingReceivedAtMs = undefined;
+    checking = true;
     try {
       const { online } = await fetchObjectStatus(objectId);
       if (online) await recordSighting(objectId, receivedAtMs);
     } catch (error) {
       // A check that failed for good (the object service rejected the id) fails the workflow,
       // visibly, unless a newer sighting is waiting: that one gets its own check.
-      if (!(error instanceof ActivityFailure) || pendingReceivedAtMs === undefined) throw error;
+      if (!(error instanceof TemporalFailure) || pendingReceivedAtMs === undefined) throw error;
       log.warn('status check failed; checking the newer sighting', { objectId, error: error.message });
+    } finally {
+      checking = false;
     }
+    checkedReceivedAtMs = receivedAtMs;
   }
 }

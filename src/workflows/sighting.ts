@@ -1,7 +1,18 @@
-import { defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 
 /** Payload: epoch milliseconds at which the API received a callback carrying the object id. */
 export const sightedSignal = defineSignal<[receivedAtMs: number]>('sighted');
+
+export interface ObjectCheckState {
+  /** Receipt time of the newest sighting whose check has finished. */
+  checkedReceivedAtMs?: number;
+  /** Receipt time of a sighting that still waits for its check. */
+  pendingReceivedAtMs?: number;
+  checking: boolean;
+}
+
+/** Where an object's checks stand; shown by the Web UI's query tab and used by the tests. */
+export const checkStateQuery = defineQuery<ObjectCheckState>('checkState');
 
 /** One workflow per object id, so a repeated id joins the check already under way. */
 export const objectWorkflowId = (objectId: number): string => `object-${objectId}`;

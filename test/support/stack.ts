@@ -6,8 +6,10 @@ import { TemporalSightingRecorder } from '../../src/api/temporal-sighting-record
 import { connectDatabase, isDatabaseReachable, type Database } from '../../src/db/prisma';
 import { startTemporalDevServer, type DevServer } from '../../src/embedded/temporal-dev-server';
 import { createPresenceWorker } from '../../src/worker/presence-worker';
+import { checkStateQuery, objectWorkflowId, type ObjectCheckState } from '../../src/workflows';
 import { createTestDatabase, type TestDatabase } from './database';
 import { freePort } from './ports';
+import { eventually } from './wait';
 
 export interface StackOptions {
   objectServiceUrl: string;
@@ -86,6 +88,20 @@ export class TestStack {
   async rows(): Promise<Map<number, Date>> {
     const rows = await this.db.trackedObject.findMany({ orderBy: { id: 'asc' } });
     return new Map(rows.map((row) => [row.id, row.lastSeen]));
+  }
+
+  /** Waits until the object's workflow has finished checking a sighting received at or after `receivedAfterMs`. */
+  async checked(objectId: number, receivedAfterMs: number, timeoutMs?: number): Promise<ObjectCheckState> {
+    const handle = this.client.workflow.getHandle(objectWorkflowId(objectId));
+    return eventually(
+      async () => {
+        const state = await handle.query(checkStateQuery);
+        const done = !state.checking && state.pendingReceivedAtMs === undefined && (state.checkedReceivedAtMs ?? 0) >= receivedAfterMs;
+        return done ? state : undefined;
+      },
+      `the check of object ${objectId}`,
+      timeoutMs,
+    );
   }
 
   /** Workflows of this stack's task queue that are still running. */
