@@ -7,9 +7,9 @@ async function main() {
   let connection;
   for (;;) { try { connection = await Connection.connect({ address: '127.0.0.1:7998' }); await connection.workflowService.getSystemInfo({}); break; } catch { await new Promise(r => setTimeout(r, 300)); } }
   const client = new Client({ connection });
-  for (let round = 0; round < 5; round++) {
+  for (let round = 0; round < 3; round++) {
     const t = Date.now();
-    await Promise.all(Array.from({ length: 200 }, (_, i) => client.workflow.signalWithStart(objectPresenceWorkflow, { workflowId: `o-${i}`, taskQueue: 'q', args: [{ objectId: i }], signal: sightedSignal, signalArgs: [Date.now()] })));
+    await Promise.all(Array.from({ length: 200 }, (_, i) => client.workflow.signalWithStart(objectPresenceWorkflow, { workflowId: `o-${round}-${i}`, taskQueue: 'q', args: [{ objectId: i }], signal: sightedSignal, signalArgs: [Date.now()] })));
     console.log(extra.join(' ') || 'default', 'round', round, '200 ids took', Date.now() - t, 'ms');
   }
   child.kill(); process.exit(0);

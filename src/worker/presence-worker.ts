@@ -33,6 +33,9 @@ export async function createPresenceWorker(options: PresenceWorkerOptions): Prom
       objectTtlSeconds: options.objectTtlSeconds,
     }),
     maxConcurrentLocalActivityExecutions: MAX_CONCURRENT_CHECKS,
+    // A workflow task stays open while its local activities run, so each check in flight
+    // holds a workflow task slot; the default of 40 would queue checks behind each other.
+    maxConcurrentWorkflowTaskExecutions: MAX_CONCURRENT_CHECKS,
     // On shutdown, running checks get this long to finish; the rest are retried by another worker.
     shutdownGraceTime: '10s',
   });
