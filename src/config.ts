@@ -47,6 +47,11 @@ const specification = {
   OBJECT_TTL_SECONDS: positiveInteger({ default: 30 }),
   CLEANUP_INTERVAL_SECONDS: positiveInteger({ default: 3 }),
   LOG_LEVEL: str({ default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
+  CALLBACK_TOKEN: str({ default: undefined, desc: 'When set, callbacks need Authorization: Bearer <token>' }),
+  OBJECT_SERVICE_MAX_CONCURRENCY: positiveInteger({
+    default: 200,
+    desc: 'Status requests one worker sends the object service at once',
+  }),
 };
 
 export class ConfigError extends Error {
@@ -64,6 +69,9 @@ export interface Config {
   objectTtlSeconds: number;
   cleanupIntervalSeconds: number;
   logLevel: string;
+  callbackToken: string | undefined;
+  /** Per worker: N workers send the object service at most N times this many requests at once. */
+  objectServiceMaxConcurrency: number;
 }
 
 /** Parses and validates the environment; throws a ConfigError naming every bad variable. */
@@ -86,6 +94,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     objectTtlSeconds: env.OBJECT_TTL_SECONDS,
     cleanupIntervalSeconds: env.CLEANUP_INTERVAL_SECONDS,
     logLevel: env.LOG_LEVEL,
+    callbackToken: env.CALLBACK_TOKEN,
+    objectServiceMaxConcurrency: env.OBJECT_SERVICE_MAX_CONCURRENCY,
   };
 }
 

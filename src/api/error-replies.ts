@@ -11,6 +11,7 @@ const codeByFastifyError: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
   FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  PT_ERR_INVALID_UTF8: 'invalid_encoding',
 };
 
 /** Maps a request error to the contract's `{ error, message }` body and a status code. */

@@ -14,6 +14,7 @@ async function main(): Promise<void> {
   const app = buildApi({
     recorder: new TemporalSightingRecorder(client, config.taskQueue),
     isDatabaseReachable: () => isDatabaseReachable(db),
+    callbackToken: config.callbackToken,
     logger,
   });
   onShutdownSignal(logger, async () => {

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     taskQueue: config.taskQueue,
     objectServiceUrl: config.objectServiceUrl,
     objectTtlSeconds: config.objectTtlSeconds,
+    maxConcurrentChecks: config.objectServiceMaxConcurrency,
     db,
   });
   logger.info({ taskQueue: config.taskQueue }, 'worker started');

@@ -14,6 +14,7 @@ import { eventually } from './wait';
 export interface StackOptions {
   objectServiceUrl: string;
   objectTtlSeconds?: number;
+  maxConcurrentChecks?: number;
   dbFilename?: string;
 }
 
@@ -63,6 +64,7 @@ export class TestStack {
       taskQueue: this.taskQueue,
       objectServiceUrl: this.options.objectServiceUrl,
       objectTtlSeconds: this.options.objectTtlSeconds ?? 30,
+      maxConcurrentChecks: this.options.maxConcurrentChecks ?? 200,
       db: this.db,
     });
     this.worker = { worker, running: worker.run(), close };

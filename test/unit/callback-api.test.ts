@@ -2,22 +2,7 @@ import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { MAX_OBJECT_ID } from '../../src/api/callback-schema';
 import { buildApi } from '../../src/api/server';
-import { RecorderUnavailableError, type SightingRecorder } from '../../src/api/sighting-recorder';
-
-/** Stands in for Temporal here; the integration tests use the real server. */
-class InMemoryRecorder implements SightingRecorder {
-  calls: Array<{ objectIds: readonly number[]; receivedAtMs: number }> = [];
-  available = true;
-
-  async record(objectIds: readonly number[], receivedAtMs: number): Promise<void> {
-    if (!this.available) throw new RecorderUnavailableError('Temporal is away');
-    this.calls.push({ objectIds, receivedAtMs });
-  }
-
-  async isReachable(): Promise<boolean> {
-    return this.available;
-  }
-}
+import { InMemoryRecorder } from '../support/in-memory-recorder';
 
 describe('callback API', () => {
   const recorder = new InMemoryRecorder();

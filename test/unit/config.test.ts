@@ -15,6 +15,8 @@ describe('configuration', () => {
       objectTtlSeconds: 30,
       cleanupIntervalSeconds: 3,
       logLevel: 'info',
+      callbackToken: undefined,
+      objectServiceMaxConcurrency: 200,
     });
     assert.equal(databaseUrlOf(config), EMBEDDED_DATABASE_URL);
     assert.equal(temporalAddressOf(config), '127.0.0.1:7233');
@@ -31,6 +33,8 @@ describe('configuration', () => {
       OBJECT_TTL_SECONDS: '60',
       CLEANUP_INTERVAL_SECONDS: '5',
       LOG_LEVEL: 'warn',
+      CALLBACK_TOKEN: 's3cret',
+      OBJECT_SERVICE_MAX_CONCURRENCY: '50',
     });
     assert.equal(config.port, 8080);
     assert.equal(config.objectServiceUrl, 'http://objects.internal:9010');
@@ -41,6 +45,8 @@ describe('configuration', () => {
     assert.equal(config.objectTtlSeconds, 60);
     assert.equal(config.cleanupIntervalSeconds, 5);
     assert.equal(config.logLevel, 'warn');
+    assert.equal(config.callbackToken, 's3cret');
+    assert.equal(config.objectServiceMaxConcurrency, 50);
   });
 
   it('treats empty values as unset', () => {
@@ -57,6 +63,7 @@ describe('configuration', () => {
     ['OBJECT_TTL_SECONDS', '2.5'],
     ['CLEANUP_INTERVAL_SECONDS', '-3'],
     ['LOG_LEVEL', 'loud'],
+    ['OBJECT_SERVICE_MAX_CONCURRENCY', '0'],
   ];
   for (const [name, value] of bad) {
     it(`stops with a message naming ${name} for "${value}"`, () => {
