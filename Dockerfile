@@ -1,0 +1,41 @@
+# One image for every part of the service; the command picks the role (docker/entrypoint.sh):
+#   api (default) | worker | migrate | tester
+# Everything the roles need is inside the image: nothing is downloaded when a container starts.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS base
+# Keeps the prisma CLI from calling home for update checks, at build and at run time.
+ENV CHECKPOINT_DISABLE=1 \
+    PRISMA_HIDE_UPDATE_MESSAGE=1
+WORKDIR /app
+
+FROM base AS build
+# --ignore-scripts: the install scripts that matter would fetch Prisma's native engines, which the
+# "js" engine mode (prisma.config.ts) never uses; this matches how the project is verified.
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json prisma.config.ts ./
+COPY prisma ./prisma
+COPY src ./src
+RUN npm run build
+
+FROM base AS prod-deps
+# The prisma CLI and @prisma/adapter-pg are regular dependencies, so `migrate` works from here.
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM base AS runtime
+ENV NODE_ENV=production
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json prisma.config.ts ./
+COPY prisma ./prisma
+# The prisma CLI loads prisma.config.ts itself, and that file imports ./src/config (TypeScript).
+COPY src/config.ts ./src/config.ts
+COPY docker/entrypoint.sh docker/loopback-relay.js ./docker/
+# Files stay root-owned: the service only reads them.
+USER node
+EXPOSE 9090
+ENTRYPOINT ["/bin/sh", "/app/docker/entrypoint.sh"]
+CMD ["api"]
