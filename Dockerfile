@@ -33,7 +33,7 @@ COPY package.json prisma.config.ts ./
 COPY prisma ./prisma
 # The prisma CLI loads prisma.config.ts itself, and that file imports ./src/config (TypeScript).
 COPY src/config.ts ./src/config.ts
-COPY docker/entrypoint.sh docker/loopback-relay.js ./docker/
+COPY docker/entrypoint.sh ./docker/
 # Files stay root-owned: the service only reads them.
 USER node
 EXPOSE 9090

@@ -10,11 +10,7 @@ case "$role" in
   api) exec node dist/api/main.js "$@" ;;
   worker) exec node dist/worker/main.js "$@" ;;
   migrate) exec node_modules/.bin/prisma migrate deploy "$@" ;;
-  tester)
-    # The tester's object service binds 127.0.0.1; the workers reach it from other containers.
-    node docker/loopback-relay.js "${TESTER_OBJECT_SERVICE_PORT:-9010}" &
-    exec node dist/tester/main.js "$@"
-    ;;
+  tester) exec node dist/tester/main.js "$@" ;;
   # Anything else runs as given (sh, node -e ...), for debugging inside the image.
   *) exec "$role" "$@" ;;
 esac

@@ -26,5 +26,4 @@ fi
 for script in docker/*.sh; do
   sh -n "$script"
 done
-node --check docker/loopback-relay.js
 echo "validate-compose: docker-compose.yml and docker/ scripts are valid"

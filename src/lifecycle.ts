@@ -25,8 +25,8 @@ export function onShutdownSignal(logger: Logger, shutdown: () => Promise<void>):
   process.on('SIGTERM', handle);
 }
 
-/** Logs a start-up failure (a ConfigError names the variable) and exits non-zero. */
-export function exitOnStartupFailure(logger: Logger) {
+/** Logs what stopped the process (a ConfigError names the variable) and exits non-zero. */
+export function exitOnFatalError(logger: Logger) {
   return (error: unknown): never => {
     logger.fatal({ err: error }, error instanceof Error ? error.message : String(error));
     process.exit(1);

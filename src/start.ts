@@ -6,13 +6,13 @@ import { applyMigrations } from './db/migrate';
 import { forkModule, stopChild } from './embedded/child-process';
 import { startEmbeddedPostgres } from './embedded/embedded-postgres';
 import { startTemporalDevServer } from './embedded/temporal-dev-server';
-import { exitOnStartupFailure, onShutdownSignal } from './lifecycle';
+import { exitOnFatalError, onShutdownSignal } from './lifecycle';
 import { createLogger, type Logger } from './logger';
 
 const DATA_DIR = path.join(__dirname, '..', '.data');
 const TEMPORAL_UI_PORT = 8233;
-/** Longer than the worker's shutdown grace time, so running checks can finish. */
-const CHILD_GRACE_MS = 15_000;
+/** Longer than the worker's forced shutdown time (20 s), so it always stops on its own. */
+const CHILD_GRACE_MS = 25_000;
 
 /** What has been started, stopped in reverse order: callers first, the services they need last. */
 class Parts {
@@ -78,4 +78,4 @@ async function main(): Promise<void> {
   logger.info({ callback: `http://127.0.0.1:${config.port}/callback` }, 'presence tracker starting');
 }
 
-main().catch(exitOnStartupFailure(createLogger('info', 'start')));
+main().catch(exitOnFatalError(createLogger('info', 'start')));

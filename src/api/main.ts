@@ -1,6 +1,6 @@
 import { loadConfig, databaseUrlOf } from '../config';
 import { connectDatabase, isDatabaseReachable } from '../db/prisma';
-import { exitOnStartupFailure, onShutdownSignal } from '../lifecycle';
+import { exitOnFatalError, onShutdownSignal } from '../lifecycle';
 import { createLogger } from '../logger';
 import { connectClient } from '../temporal/client';
 import { buildApi } from './server';
@@ -25,4 +25,4 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: '0.0.0.0' });
 }
 
-main().catch(exitOnStartupFailure(createLogger('info', 'api')));
+main().catch(exitOnFatalError(createLogger('info', 'api')));

@@ -8,7 +8,8 @@ import { startFakeObjectService } from './object-service';
  */
 async function main(): Promise<void> {
   const logger = createLogger(process.env.LOG_LEVEL ?? 'info', 'tester');
-  const objectService = await startFakeObjectService({ port: Number(process.env.TESTER_OBJECT_SERVICE_PORT ?? 9010) });
+  // All interfaces, like the assessment's tester: in docker compose the workers call it from other containers.
+  const objectService = await startFakeObjectService({ port: Number(process.env.TESTER_OBJECT_SERVICE_PORT ?? 9010), host: '0.0.0.0' });
   const callbackUrl = process.env.TESTER_CALLBACK_URL ?? `http://127.0.0.1:${process.env.PORT ?? 9090}/callback`;
   logger.info({ objectService: objectService.url, callbackUrl }, 'tester running');
 

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 
 export interface FakeObjectServiceOptions {
   port?: number;
+  /** 127.0.0.1 unless the service must be reachable from other hosts (containers). */
+  host?: string;
   minLatencyMs?: number;
   maxLatencyMs?: number;
   isOnline?: (id: number) => boolean;
@@ -44,7 +46,7 @@ export async function startFakeObjectService(options: FakeObjectServiceOptions =
     }, latency);
   });
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -1,7 +1,7 @@
-import { NativeConnection, Runtime } from '@temporalio/worker';
+import { GracefulShutdownPeriodExpiredError, NativeConnection, Runtime } from '@temporalio/worker';
 import { databaseUrlOf, loadConfig, temporalAddressOf } from '../config';
 import { connectDatabase } from '../db/prisma';
-import { exitOnStartupFailure } from '../lifecycle';
+import { exitOnFatalError } from '../lifecycle';
 import { createLogger } from '../logger';
 import { connectClient } from '../temporal/client';
 import { ensureCleanupSchedule } from './cleanup-schedule';
@@ -35,9 +35,14 @@ async function main(): Promise<void> {
     db,
   });
   logger.info({ taskQueue: config.taskQueue }, 'worker started');
-  await worker.run();
+  try {
+    await worker.run();
+    logger.info('worker stopped');
+  } catch (error) {
+    if (!(error instanceof GracefulShutdownPeriodExpiredError)) throw error;
+    logger.warn('checks still running after the shutdown grace time were abandoned; another worker repeats them');
+  }
   await Promise.all([close(), db.$disconnect(), connection.close()]);
-  logger.info('worker stopped');
 }
 
-main().catch(exitOnStartupFailure(createLogger('info', 'worker')));
+main().catch(exitOnFatalError(createLogger('info', 'worker')));

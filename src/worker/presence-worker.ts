@@ -3,6 +3,7 @@ import { createActivities } from '../activities';
 import { ObjectServiceClient } from '../activities/object-service';
 import { ObjectsRepository } from '../activities/objects-repository';
 import type { Database } from '../db/prisma';
+import { workflowCode } from './workflow-code';
 
 export interface PresenceWorkerOptions {
   connection: NativeConnection;
@@ -25,7 +26,7 @@ export async function createPresenceWorker(options: PresenceWorkerOptions): Prom
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowsPath: require.resolve('../workflows'),
+    ...workflowCode(),
     activities: createActivities({
       objectService,
       objects: new ObjectsRepository(options.db),
@@ -39,6 +40,10 @@ export async function createPresenceWorker(options: PresenceWorkerOptions): Prom
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentChecks,
     // On shutdown, running checks get this long to finish; the rest are retried by another worker.
     shutdownGraceTime: '10s',
+    // Checks stuck retrying against a dead object service can keep a graceful shutdown from ever
+    // ending; past this the worker gives up on them. Their workflow tasks time out on the server
+    // and another worker repeats the checks.
+    shutdownForceTime: '20s',
   });
   return { worker, close: () => objectService.close() };
 }

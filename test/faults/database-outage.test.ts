@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { CallbackDriver } from '../support/callback-driver';
+import { FaultHarness } from '../support/fault-harness';
+import { eventually } from '../support/wait';
+
+describe('PostgreSQL is unreachable for a while', () => {
+  let harness: FaultHarness;
+  before(async () => {
+    harness = await FaultHarness.start({ latencyMs: [50, 300] });
+    await Promise.all([harness.startApi(), harness.startWorker()]);
+  });
+  after(() => harness?.stop());
+
+  it('keeps accepting, reports the outage, retries the writes and lands them once it is back', async (t) => {
+    const driver = new CallbackDriver(() => harness.callbackUrl, 10);
+    driver.start(200);
+    await sleep(1_500);
+    await harness.proxy.cut();
+    await sleep(4_000);
+    const readiness = await harness.readiness();
+    const acceptedDuringOutage = driver.totals.accepted;
+    await harness.proxy.open();
+    await sleep(1_000);
+    const totals = await driver.stop();
+
+    const processed = await harness.waitForRows(totals.acceptedIds, 90_000);
+    t.diagnostic(`ids sent ${totals.sent}, accepted ${totals.accepted}, processed ${processed}, lost ${totals.accepted - processed}`);
+    assert.equal(readiness.status, 503);
+    assert.deepEqual({ temporal: readiness.body.temporal, database: readiness.body.database }, { temporal: true, database: false });
+    assert.ok(acceptedDuringOutage > 0);
+    assert.equal(totals.failed, 0, 'callbacks do not depend on the database');
+    assert.equal(processed, totals.accepted);
+  });
+
+  it('the cleanup schedule keeps running through the outage', async () => {
+    await harness.proxy.cut();
+    await sleep(3_000);
+    await harness.proxy.open();
+    // A row far past the TTL, written straight to the database: the next cleanup must take it.
+    await harness.insertRow(999_999_999, new Date(Date.now() - 7_200_000));
+    await eventually(async () => ((await harness.countRows(new Set([999_999_999]))) === 0 ? true : undefined), 'the cleanup to delete the stale row', 30_000);
+  });
+});

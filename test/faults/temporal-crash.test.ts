@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { CallbackDriver } from '../support/callback-driver';
+import { FaultHarness } from '../support/fault-harness';
+import { eventually } from '../support/wait';
+
+describe('the Temporal server is killed with SIGKILL and restarted on the same database file', () => {
+  let harness: FaultHarness;
+  before(async () => {
+    harness = await FaultHarness.start({ latencyMs: [300, 1_500] });
+    await Promise.all([harness.startApi(), harness.startWorker()]);
+  });
+  after(() => harness?.stop());
+
+  it('answers 503 while it is away, recovers by itself, and loses nothing accepted', async (t) => {
+    const driver = new CallbackDriver(() => harness.callbackUrl, 10);
+    driver.start(200);
+    await sleep(2_000);
+    await harness.killTemporal();
+    const downSince = Date.now();
+    await sleep(1_500);
+    const readiness = await harness.readiness();
+    await sleep(1_000);
+    const upAgain = Date.now();
+    await harness.startTemporal();
+    // API and worker were not restarted: they reconnect on their own.
+    await eventually(async () => (totalsAcceptedSince(driver, upAgain) ? true : undefined), 'a callback accepted after the restart', 30_000);
+    const totals = await driver.stop();
+
+    const whileDown = totals.answers.filter(({ sentAt }) => sentAt >= downSince + 100 && sentAt < upAgain);
+    const processed = await harness.waitForRows(totals.acceptedIds, 90_000);
+    t.diagnostic(`ids sent ${totals.sent}, accepted ${totals.accepted}, processed ${processed}, lost ${totals.accepted - processed}; while down: ${JSON.stringify(whileDown.map(({ status }) => status))}`);
+    assert.equal(readiness.status, 503);
+    assert.equal(readiness.body.temporal, false);
+    assert.ok(whileDown.length > 0);
+    assert.ok(whileDown.every(({ status }) => status === 503), 'every callback while Temporal is away gets a 503');
+    assert.equal(processed, totals.accepted);
+    assert.equal((await harness.readiness()).status, 200);
+  });
+});
+
+function totalsAcceptedSince(driver: CallbackDriver, since: number): boolean {
+  return driver.totals.answers.some(({ sentAt, status }) => sentAt >= since && status === 202);
+}

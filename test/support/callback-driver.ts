@@ -1,0 +1,57 @@
+import { sendCallback } from '../../src/tester/callback-sender';
+
+export interface DriverTotals {
+  sent: number;
+  accepted: number;
+  failed: number;
+  /** Ids of every callback answered 2xx. */
+  acceptedIds: Set<number>;
+  /** Every answer, in order of sending: when it was sent and what came back (status 0: no answer). */
+  answers: Array<{ sentAt: number; status: number }>;
+}
+
+/**
+ * Posts callbacks of fresh ids at a steady pace, like the sender but with ids that never repeat,
+ * so that every accepted id can be looked for in the table afterwards.
+ */
+export class CallbackDriver {
+  readonly totals: DriverTotals = { sent: 0, accepted: 0, failed: 0, acceptedIds: new Set(), answers: [] };
+  private nextId: number;
+  private timer?: NodeJS.Timeout;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly callbackUrl: () => string,
+    private readonly idsPerCallback: number,
+    firstId = 1,
+  ) {
+    this.nextId = firstId;
+  }
+
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => this.sendOne(), intervalMs);
+  }
+
+  async stop(): Promise<DriverTotals> {
+    clearInterval(this.timer);
+    await Promise.all(this.inFlight);
+    return this.totals;
+  }
+
+  private sendOne(): void {
+    const ids = Array.from({ length: this.idsPerCallback }, () => this.nextId++);
+    const sentAt = Date.now();
+    const sending = sendCallback(this.callbackUrl(), ids).then((result) => {
+      this.totals.sent += ids.length;
+      this.totals.answers.push({ sentAt, status: result.status ?? 0 });
+      if (result.ok) {
+        this.totals.accepted += ids.length;
+        for (const id of ids) this.totals.acceptedIds.add(id);
+      } else {
+        this.totals.failed += ids.length;
+      }
+    });
+    this.inFlight.add(sending);
+    void sending.finally(() => this.inFlight.delete(sending));
+  }
+}

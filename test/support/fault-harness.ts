@@ -1,0 +1,145 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { startTemporalDevServer, type DevServer } from '../../src/embedded/temporal-dev-server';
+import { startFakeObjectService, type FakeObjectService } from '../../src/tester/object-service';
+import { createTestDatabase, type TestDatabase } from './database';
+import { PartProcess } from './part-process';
+import { freePort } from './ports';
+import { TcpProxy } from './tcp-proxy';
+import { eventually } from './wait';
+
+export interface FaultHarnessOptions {
+  /** Upstream latency range; every object is online, so every accepted id must become a row. */
+  latencyMs: [number, number];
+}
+
+/**
+ * The system as separate processes, each of which a test can kill: a Temporal dev server on a
+ * database file, the API and the worker started like `npm run api` / `npm run worker`, a real
+ * PostgreSQL database reached through a TCP proxy the test can cut, and an object service.
+ */
+export class FaultHarness {
+  server!: DevServer;
+  database!: TestDatabase;
+  proxy!: TcpProxy;
+  objectService!: FakeObjectService;
+  api?: PartProcess;
+  worker?: PartProcess;
+  apiPort!: number;
+  private temporalPort!: number;
+  private dataDir!: string;
+  private direct!: Client;
+
+  static async start(options: FaultHarnessOptions): Promise<FaultHarness> {
+    const harness = new FaultHarness();
+    harness.dataDir = await mkdtemp(path.join(tmpdir(), 'presence-faults-'));
+    harness.temporalPort = await freePort();
+    harness.apiPort = await freePort();
+    const [database, objectService] = await Promise.all([
+      createTestDatabase(),
+      startFakeObjectService({ minLatencyMs: options.latencyMs[0], maxLatencyMs: options.latencyMs[1], isOnline: () => true }),
+      harness.startTemporal(),
+    ]);
+    harness.database = database;
+    harness.objectService = objectService;
+    const target = new URL(database.url);
+    harness.proxy = new TcpProxy(await freePort(), { host: target.hostname, port: Number(target.port || 5432) });
+    await harness.proxy.open();
+    harness.direct = new Client({ connectionString: database.url });
+    await harness.direct.connect();
+    return harness;
+  }
+
+  get callbackUrl(): string {
+    return `http://127.0.0.1:${this.apiPort}/callback`;
+  }
+
+  env(): NodeJS.ProcessEnv {
+    const url = new URL(this.database.url);
+    url.host = `127.0.0.1:${this.proxy.port}`;
+    return {
+      PORT: String(this.apiPort),
+      TEMPORAL_ADDRESS: `127.0.0.1:${this.temporalPort}`,
+      TEMPORAL_TASK_QUEUE: 'presence-faults',
+      DATABASE_URL: url.toString(),
+      OBJECT_SERVICE_URL: this.objectService.url,
+      // Long enough that nothing accepted expires before the test looks for it.
+      OBJECT_TTL_SECONDS: '3600',
+      CLEANUP_INTERVAL_SECONDS: '1',
+    };
+  }
+
+  /** Starts the dev server, or restarts it on the same port and database file. */
+  async startTemporal(): Promise<void> {
+    this.server = await startTemporalDevServer({
+      port: this.temporalPort,
+      dbFilename: path.join(this.dataDir, 'temporal.sqlite'),
+      logLevel: 'error',
+    });
+  }
+
+  async killTemporal(): Promise<void> {
+    const child = this.server.process;
+    if (!child) throw new Error('the dev server runs without a process of its own');
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async startApi(): Promise<PartProcess> {
+    this.api = await PartProcess.start('api', this.env());
+    return this.api;
+  }
+
+  async startWorker(): Promise<PartProcess> {
+    this.worker = await PartProcess.start('worker', this.env());
+    return this.worker;
+  }
+
+  async readiness(): Promise<{ status: number; body: { temporal?: boolean; database?: boolean } }> {
+    const response = await fetch(`http://127.0.0.1:${this.apiPort}/readyz`);
+    return { status: response.status, body: (await response.json()) as { temporal?: boolean; database?: boolean } };
+  }
+
+  /** How many of `ids` have a row, read straight from PostgreSQL (not through the proxy). */
+  async countRows(ids: Set<number>): Promise<number> {
+    const { rows } = await this.direct.query<{ count: string }>('SELECT count(*) FROM objects WHERE id = ANY($1)', [[...ids]]);
+    return Number(rows[0]?.count ?? 0);
+  }
+
+  /** Brings the object service back on the address it had, after the test closed it. */
+  async reopenObjectService(url: string, latencyMs: [number, number] = [50, 100]): Promise<void> {
+    this.objectService = await startFakeObjectService({
+      port: Number(new URL(url).port),
+      minLatencyMs: latencyMs[0],
+      maxLatencyMs: latencyMs[1],
+      isOnline: () => true,
+    });
+  }
+
+  async insertRow(id: number, lastSeen: Date): Promise<void> {
+    await this.direct.query('INSERT INTO objects (id, last_seen) VALUES ($1, $2)', [id, lastSeen]);
+  }
+
+  /** Waits until every id has a row; returns how many did when it gave up. */
+  async waitForRows(ids: Set<number>, timeoutMs: number): Promise<number> {
+    try {
+      await eventually(async () => ((await this.countRows(ids)) === ids.size ? true : undefined), 'every accepted id to have a row', timeoutMs);
+    } catch {
+      // The caller asserts on the count, which says how many were lost.
+    }
+    return this.countRows(ids);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.api?.stop(), this.worker?.stop()]);
+    await this.direct?.end();
+    await this.proxy?.cut();
+    await this.server?.stop();
+    await this.objectService?.close();
+    await this.database?.drop();
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
