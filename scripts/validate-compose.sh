@@ -2,8 +2,8 @@
 # Checks the container setup without a Docker engine: `docker-compose config -q` validates
 # docker-compose.yml against the compose schema and resolves its variables, then the scripts the
 # containers run get a syntax check. Exits non-zero on the first problem.
-# Uses Debian's docker-compose (1.29, which reads compose-spec files) or the `docker compose` plugin;
-# on a fresh Debian machine running as root it installs the former, as CI needs.
+# Uses Debian's docker-compose (1.29, which reads compose-spec files; .ci/run installs it) or the
+# `docker compose` plugin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,11 +11,6 @@ if command -v docker-compose >/dev/null 2>&1; then
   compose=(docker-compose)
 elif docker compose version >/dev/null 2>&1; then
   compose=(docker compose)
-elif [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "validate-compose: installing Debian's docker-compose"
-  apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
-  compose=(docker-compose)
 else
   echo "validate-compose: needs docker-compose (apt-get install docker-compose) or docker compose" >&2
   exit 1
