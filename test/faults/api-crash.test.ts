@@ -1,18 +1,14 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { CallbackDriver } from '../support/callback-driver';
-import { FaultHarness } from '../support/fault-harness';
+import { runningSystem } from '../support/fault-harness';
 
 describe('the API dies while callbacks arrive', () => {
-  let harness: FaultHarness;
-  before(async () => {
-    harness = await FaultHarness.start({ latencyMs: [50, 300] });
-    await Promise.all([harness.startApi(), harness.startWorker()]);
-  });
-  after(() => harness?.stop());
+  const system = runningSystem({ latencyMs: [50, 300] });
 
   it('SIGKILL: what it accepted is processed; while it is down nothing is answered 2xx', async (t) => {
+    const harness = system();
     const driver = new CallbackDriver(() => harness.callbackUrl, 10);
     driver.start(100);
     await sleep(2_000);
@@ -23,11 +19,10 @@ describe('the API dies while callbacks arrive', () => {
     const upAgain = Date.now();
     await harness.startApi();
     await sleep(1_500);
-    const totals = await driver.stop();
 
+    const { totals, processed, summary } = await harness.settle(driver, 60_000);
     const whileDown = totals.answers.filter(({ sentAt }) => sentAt >= downSince && sentAt < upAgain);
-    const processed = await harness.waitForRows(totals.acceptedIds, 60_000);
-    t.diagnostic(`ids sent ${totals.sent}, accepted ${totals.accepted}, processed ${processed}, lost ${totals.accepted - processed}; ${whileDown.length} callbacks sent while down, all failed at the sender`);
+    t.diagnostic(`${summary}; ${whileDown.length} callbacks sent while down, all failed at the sender`);
     assert.ok(whileDown.length > 0);
     assert.ok(whileDown.every(({ status }) => status < 200 || status >= 300));
     assert.ok(totals.answers.some(({ sentAt, status }) => sentAt > upAgain && status === 202), 'accepts again after the restart');
@@ -35,6 +30,7 @@ describe('the API dies while callbacks arrive', () => {
   });
 
   it('SIGTERM: in-flight callbacks are answered before it exits, and nothing is lost', async (t) => {
+    const harness = system();
     const driver = new CallbackDriver(() => harness.callbackUrl, 10, 100_000);
     driver.start(50);
     await sleep(1_500);
@@ -42,10 +38,9 @@ describe('the API dies while callbacks arrive', () => {
     const { code } = (await harness.api?.exited) ?? {};
     await harness.startApi();
     await sleep(500);
-    const totals = await driver.stop();
 
-    const processed = await harness.waitForRows(totals.acceptedIds, 60_000);
-    t.diagnostic(`exit code ${code}; ids sent ${totals.sent}, accepted ${totals.accepted}, processed ${processed}, lost ${totals.accepted - processed}`);
+    const { totals, processed, summary } = await harness.settle(driver, 60_000);
+    t.diagnostic(`exit code ${code}; ${summary}`);
     assert.equal(code, 0);
     assert.equal(processed, totals.accepted);
   });

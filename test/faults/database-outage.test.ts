@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { CallbackDriver } from '../support/callback-driver';
-import { FaultHarness } from '../support/fault-harness';
+import { runningSystem } from '../support/fault-harness';
 import { eventually } from '../support/wait';
 
 describe('PostgreSQL is unreachable for a while', () => {
-  let harness: FaultHarness;
-  before(async () => {
-    harness = await FaultHarness.start({ latencyMs: [50, 300] });
-    await Promise.all([harness.startApi(), harness.startWorker()]);
-  });
-  after(() => harness?.stop());
+  const system = runningSystem({ latencyMs: [50, 300] });
 
   it('keeps accepting, reports the outage, retries the writes and lands them once it is back', async (t) => {
+    const harness = system();
     const driver = new CallbackDriver(() => harness.callbackUrl, 10);
     driver.start(200);
     await sleep(1_500);
@@ -23,10 +19,9 @@ describe('PostgreSQL is unreachable for a while', () => {
     const acceptedDuringOutage = driver.totals.accepted;
     await harness.proxy.open();
     await sleep(1_000);
-    const totals = await driver.stop();
 
-    const processed = await harness.waitForRows(totals.acceptedIds, 90_000);
-    t.diagnostic(`ids sent ${totals.sent}, accepted ${totals.accepted}, processed ${processed}, lost ${totals.accepted - processed}`);
+    const { totals, processed, summary } = await harness.settle(driver, 90_000);
+    t.diagnostic(`${summary}`);
     assert.equal(readiness.status, 503);
     assert.deepEqual({ temporal: readiness.body.temporal, database: readiness.body.database }, { temporal: true, database: false });
     assert.ok(acceptedDuringOutage > 0);
@@ -35,6 +30,7 @@ describe('PostgreSQL is unreachable for a while', () => {
   });
 
   it('the cleanup schedule keeps running through the outage', async () => {
+    const harness = system();
     await harness.proxy.cut();
     await sleep(3_000);
     await harness.proxy.open();

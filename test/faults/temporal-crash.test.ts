@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { CallbackDriver } from '../support/callback-driver';
-import { FaultHarness } from '../support/fault-harness';
+import { runningSystem } from '../support/fault-harness';
 import { eventually } from '../support/wait';
 
 describe('the Temporal server is killed with SIGKILL and restarted on the same database file', () => {
-  let harness: FaultHarness;
-  before(async () => {
-    harness = await FaultHarness.start({ latencyMs: [300, 1_500] });
-    await Promise.all([harness.startApi(), harness.startWorker()]);
-  });
-  after(() => harness?.stop());
+  const system = runningSystem({ latencyMs: [300, 1_500] });
 
   it('answers 503 while it is away, recovers by itself, and loses nothing accepted', async (t) => {
+    const harness = system();
     const driver = new CallbackDriver(() => harness.callbackUrl, 10);
     driver.start(200);
     await sleep(2_000);
@@ -26,11 +22,10 @@ describe('the Temporal server is killed with SIGKILL and restarted on the same d
     await harness.startTemporal();
     // API and worker were not restarted: they reconnect on their own.
     await eventually(async () => (totalsAcceptedSince(driver, upAgain) ? true : undefined), 'a callback accepted after the restart', 30_000);
-    const totals = await driver.stop();
 
+    const { totals, processed, summary } = await harness.settle(driver, 90_000);
     const whileDown = totals.answers.filter(({ sentAt }) => sentAt >= downSince + 100 && sentAt < upAgain);
-    const processed = await harness.waitForRows(totals.acceptedIds, 90_000);
-    t.diagnostic(`ids sent ${totals.sent}, accepted ${totals.accepted}, processed ${processed}, lost ${totals.accepted - processed}; while down: ${JSON.stringify(whileDown.map(({ status }) => status))}`);
+    t.diagnostic(`${summary}; while down: ${JSON.stringify(whileDown.map(({ status }) => status))}`);
     assert.equal(readiness.status, 503);
     assert.equal(readiness.body.temporal, false);
     assert.ok(whileDown.length > 0);

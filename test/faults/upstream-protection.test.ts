@@ -13,7 +13,8 @@ describe('a burst of 10,000 distinct ids', () => {
   let stack: TestStack;
   before(async () => {
     objectService = await startFakeObjectService({ minLatencyMs: 20, maxLatencyMs: 80, isOnline: () => true });
-    stack = await TestStack.start({ objectServiceUrl: objectService.url, maxConcurrentChecks: CAP });
+    // A long TTL: a check that waits in the backlog longer than 30 s would otherwise be dropped as expired.
+    stack = await TestStack.start({ objectServiceUrl: objectService.url, maxConcurrentChecks: CAP, objectTtlSeconds: 3_600 });
   });
   after(async () => {
     await stack?.stop();
@@ -24,8 +25,9 @@ describe('a burst of 10,000 distinct ids', () => {
     const started = Date.now();
     const batches = Array.from({ length: BURST_IDS / 100 }, (_, batch) => Array.from({ length: 100 }, (_, i) => 1_000_000 + batch * 100 + i));
     let rejected = 0;
-    // Four senders at once; a 503 (the dev server falling behind) is sent again, since here the
-    // point is that every id gets in, not the answer time.
+    // One sender, callback after callback: a single dev server takes new workflows at a few
+    // hundred per second, and a 503 (it fell behind) is sent again, since the point here is that
+    // every id gets in, not how fast it is answered.
     const sender = async () => {
       for (let batch = batches.shift(); batch; batch = batches.shift()) {
         for (;;) {
@@ -35,13 +37,13 @@ describe('a burst of 10,000 distinct ids', () => {
         }
       }
     };
-    await Promise.all([sender(), sender(), sender(), sender()]);
+    await sender();
     const acceptedAfterMs = Date.now() - started;
 
     await eventually(
       async () => ((await stack.db.trackedObject.count({ where: { id: { gte: 1_000_000 } } })) === BURST_IDS ? true : undefined),
       'every id of the burst to have a row',
-      300_000,
+      600_000,
     );
     t.diagnostic(
       `accepted in ${acceptedAfterMs} ms (${rejected} callbacks retried after 503), all rows after ${Date.now() - started} ms; ` +

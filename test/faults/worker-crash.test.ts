@@ -1,18 +1,14 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { CallbackDriver } from '../support/callback-driver';
-import { FaultHarness } from '../support/fault-harness';
+import { runningSystem } from '../support/fault-harness';
 
 describe('a worker dies in the middle of checks', () => {
-  let harness: FaultHarness;
-  before(async () => {
-    harness = await FaultHarness.start({ latencyMs: [300, 1_500] });
-    await Promise.all([harness.startApi(), harness.startWorker()]);
-  });
-  after(() => harness?.stop());
+  const system = runningSystem({ latencyMs: [300, 1_500] });
 
   it('SIGKILL: every accepted id is processed once a worker is back', async (t) => {
+    const harness = system();
     const driver = new CallbackDriver(() => harness.callbackUrl, 20);
     driver.start(200);
     await sleep(2_000);
@@ -21,15 +17,15 @@ describe('a worker dies in the middle of checks', () => {
     await sleep(2_000);
     await harness.startWorker();
     await sleep(2_000);
-    const totals = await driver.stop();
 
-    const processed = await harness.waitForRows(totals.acceptedIds, 90_000);
-    t.diagnostic(`ids sent ${totals.sent}, accepted ${totals.accepted}, processed ${processed}, lost ${totals.accepted - processed}`);
+    const { totals, processed, summary } = await harness.settle(driver, 90_000);
+    t.diagnostic(`${summary}`);
     assert.ok(totals.accepted > 0);
     assert.equal(processed, totals.accepted);
   });
 
   it('SIGTERM: the worker stops cleanly within its grace time, and nothing is lost', async (t) => {
+    const harness = system();
     const driver = new CallbackDriver(() => harness.callbackUrl, 20, 100_000);
     driver.start(200);
     await sleep(2_000);
@@ -39,10 +35,9 @@ describe('a worker dies in the middle of checks', () => {
     const stoppedAfterMs = Date.now() - stopping;
     await harness.startWorker();
     await sleep(1_000);
-    const totals = await driver.stop();
 
-    const processed = await harness.waitForRows(totals.acceptedIds, 90_000);
-    t.diagnostic(`stopped after ${stoppedAfterMs} ms with code ${code}; ids sent ${totals.sent}, accepted ${totals.accepted}, processed ${processed}, lost ${totals.accepted - processed}`);
+    const { totals, processed, summary } = await harness.settle(driver, 90_000);
+    t.diagnostic(`stopped after ${stoppedAfterMs} ms with code ${code}; ${summary}`);
     assert.equal(code, 0);
     assert.ok(stoppedAfterMs < 15_000);
     assert.equal(processed, totals.accepted);
@@ -50,14 +45,10 @@ describe('a worker dies in the middle of checks', () => {
 });
 
 describe('a worker is stopped while the object service is down', () => {
-  let harness: FaultHarness;
-  before(async () => {
-    harness = await FaultHarness.start({ latencyMs: [50, 100] });
-    await Promise.all([harness.startApi(), harness.startWorker()]);
-  });
-  after(() => harness?.stop());
+  const system = runningSystem({ latencyMs: [50, 100] });
 
   it('SIGTERM: exits within its grace time although checks are still retrying; they finish on the next worker', async (t) => {
+    const harness = system();
     const objectServiceUrl = harness.objectService.url;
     await harness.objectService.close();
     const driver = new CallbackDriver(() => harness.callbackUrl, 20);
@@ -67,12 +58,11 @@ describe('a worker is stopped while the object service is down', () => {
     harness.worker?.kill('SIGTERM');
     const { code, signal } = (await harness.worker?.exited) ?? {};
     const stoppedAfterMs = Date.now() - stopping;
-    const totals = await driver.stop();
     await harness.reopenObjectService(objectServiceUrl);
     await harness.startWorker();
 
-    const processed = await harness.waitForRows(totals.acceptedIds, 90_000);
-    t.diagnostic(`stopped after ${stoppedAfterMs} ms (code ${code}, signal ${signal}); ids accepted ${totals.accepted}, processed ${processed}, lost ${totals.accepted - processed}`);
+    const { totals, processed, summary } = await harness.settle(driver, 90_000);
+    t.diagnostic(`stopped after ${stoppedAfterMs} ms (code ${code}, signal ${signal}); ${summary}`);
     assert.ok(stoppedAfterMs < 30_000, `stopped after ${stoppedAfterMs} ms`);
     assert.equal(processed, totals.accepted);
   });

@@ -1,9 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { Client } from 'pg';
 import { startTemporalDevServer, type DevServer } from '../../src/embedded/temporal-dev-server';
 import { startFakeObjectService, type FakeObjectService } from '../../src/tester/object-service';
+import type { CallbackDriver, DriverTotals } from './callback-driver';
 import { createTestDatabase, type TestDatabase } from './database';
 import { PartProcess } from './part-process';
 import { freePort } from './ports';
@@ -123,6 +125,14 @@ export class FaultHarness {
     await this.direct.query('INSERT INTO objects (id, last_seen) VALUES ($1, $2)', [id, lastSeen]);
   }
 
+  /** Stops the driver and waits until every accepted id has a row, or gives up after `timeoutMs`. */
+  async settle(driver: CallbackDriver, timeoutMs = 90_000): Promise<{ totals: DriverTotals; processed: number; summary: string }> {
+    const totals = await driver.stop();
+    const processed = await this.waitForRows(totals.acceptedIds, timeoutMs);
+    const summary = `ids sent ${totals.sent}, accepted ${totals.accepted}, processed ${processed}, lost ${totals.accepted - processed}`;
+    return { totals, processed, summary };
+  }
+
   /** Waits until every id has a row; returns how many did when it gave up. */
   async waitForRows(ids: Set<number>, timeoutMs: number): Promise<number> {
     try {
@@ -142,4 +152,18 @@ export class FaultHarness {
     await this.database?.drop();
     await rm(this.dataDir, { recursive: true, force: true });
   }
+}
+
+/** Runs API and worker against a fresh harness for the enclosing `describe`, and tears it down after. */
+export function runningSystem(options: FaultHarnessOptions): () => FaultHarness {
+  let harness: FaultHarness | undefined;
+  before(async () => {
+    harness = await FaultHarness.start(options);
+    await Promise.all([harness.startApi(), harness.startWorker()]);
+  });
+  after(() => harness?.stop());
+  return () => {
+    if (!harness) throw new Error('the harness is not running');
+    return harness;
+  };
 }
