@@ -48,6 +48,10 @@ const specification = {
   CLEANUP_INTERVAL_SECONDS: positiveInteger({ default: 3 }),
   LOG_LEVEL: str({ default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
   CALLBACK_TOKEN: str({ default: undefined, desc: 'When set, callbacks need Authorization: Bearer <token>' }),
+  TEMPORAL_TLS_CERT: str({ default: undefined, desc: 'Path of the client certificate (PEM) for mTLS to Temporal' }),
+  TEMPORAL_TLS_KEY: str({ default: undefined, desc: 'Path of the client private key (PEM) for mTLS to Temporal' }),
+  TEMPORAL_API_KEY: str({ default: undefined, desc: 'API key for Temporal Cloud (implies TLS)' }),
+  WORKER_METRICS_PORT: port({ default: 9464, desc: "Port of the worker's Prometheus endpoint (Temporal SDK metrics)" }),
   OBJECT_SERVICE_MAX_CONCURRENCY: positiveInteger({
     default: 200,
     desc: 'Status requests one worker sends the object service at once',
@@ -56,6 +60,12 @@ const specification = {
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** mTLS client identity for Temporal, as file paths (read when connecting). */
+export interface TemporalTls {
+  certPath: string;
+  keyPath: string;
 }
 
 export interface Config {
@@ -70,6 +80,9 @@ export interface Config {
   cleanupIntervalSeconds: number;
   logLevel: string;
   callbackToken: string | undefined;
+  temporalTls: TemporalTls | undefined;
+  temporalApiKey: string | undefined;
+  workerMetricsPort: number;
   /** Per worker: N workers send the object service at most N times this many requests at once. */
   objectServiceMaxConcurrency: number;
 }
@@ -84,6 +97,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       if (problems.length > 0) throw new ConfigError(`Invalid configuration. ${problems.join('; ')}`);
     },
   });
+  if (Boolean(env.TEMPORAL_TLS_CERT) !== Boolean(env.TEMPORAL_TLS_KEY)) {
+    const [missing, present] = env.TEMPORAL_TLS_CERT ? ['TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CERT'] : ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY'];
+    throw new ConfigError(`Invalid configuration. ${missing}: must be set together with ${present} for mTLS`);
+  }
   return {
     port: env.PORT,
     objectServiceUrl: env.OBJECT_SERVICE_URL.replace(/\/+$/, ''),
@@ -95,6 +112,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     cleanupIntervalSeconds: env.CLEANUP_INTERVAL_SECONDS,
     logLevel: env.LOG_LEVEL,
     callbackToken: env.CALLBACK_TOKEN,
+    temporalTls:
+      env.TEMPORAL_TLS_CERT && env.TEMPORAL_TLS_KEY ? { certPath: env.TEMPORAL_TLS_CERT, keyPath: env.TEMPORAL_TLS_KEY } : undefined,
+    temporalApiKey: env.TEMPORAL_API_KEY,
+    workerMetricsPort: env.WORKER_METRICS_PORT,
     objectServiceMaxConcurrency: env.OBJECT_SERVICE_MAX_CONCURRENCY,
   };
 }

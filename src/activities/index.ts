@@ -38,6 +38,8 @@ export function createActivities({ objectService, objects, objectTtlSeconds }: A
 
     async deleteStaleObjects(ttlSeconds: number): Promise<number> {
       const deleted = await objects.deleteSeenBefore(new Date(Date.now() - ttlSeconds * 1000));
+      // Exported with the SDK's metrics on the worker's Prometheus endpoint.
+      Context.current().metricMeter.createCounter('presence_objects_deleted', 'objects', 'Objects deleted by the cleanup').add(deleted);
       if (deleted > 0) log.info('deleted stale objects', { deleted, ttlSeconds });
       return deleted;
     },

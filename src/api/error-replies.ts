@@ -1,5 +1,12 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The `error` code this request was answered with, for metrics; empty when it succeeded. */
+    errorCode: string;
+  }
+}
+
 export interface ErrorReply {
   error: string;
   message: string;
@@ -29,8 +36,10 @@ export function errorReplyFor(error: FastifyError): { statusCode: number; body: 
 }
 
 export function installErrorReplies(app: FastifyInstance): void {
+  app.decorateRequest('errorCode', '');
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { statusCode, body } = errorReplyFor(error);
+    request.errorCode = body.error;
     if (statusCode >= 500) request.log.error({ err: error }, 'request failed');
     return reply.code(statusCode).send(body);
   });

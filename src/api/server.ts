@@ -1,5 +1,7 @@
 import { createServer } from 'node:http';
 import bearerAuth from '@fastify/bearer-auth';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import {
   CALLBACK_BODY_LIMIT_BYTES,
@@ -9,6 +11,7 @@ import {
 } from './callback-schema';
 import { installErrorReplies, type ErrorReply } from './error-replies';
 import { installStrictJsonParser } from './json-body-parser';
+import { ApiMetrics } from './metrics';
 import { RecorderUnavailableError, type SightingRecorder } from './sighting-recorder';
 
 /** How long a client may take to send a whole request; a slow or stalled one is cut off then. */
@@ -46,6 +49,16 @@ export function buildApi(dependencies: ApiDependencies): FastifyInstance {
   app.removeContentTypeParser('text/plain');
   installStrictJsonParser(app);
   installErrorReplies(app);
+  const metrics = new ApiMetrics();
+  metrics.install(app);
+  // The OpenAPI description is generated from the same schemas that validate the requests.
+  app.register(swagger, {
+    openapi: {
+      info: { title: 'Presence tracker', version: '1', description: 'Callbacks listing object ids; online objects are kept with the time they were last seen.' },
+      components: { securitySchemes: { callbackToken: { type: 'http', scheme: 'bearer', description: 'Only when CALLBACK_TOKEN is set' } } },
+    },
+  });
+  app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.register(async (callbacks) => {
     if (callbackToken) {
@@ -60,9 +73,13 @@ export function buildApi(dependencies: ApiDependencies): FastifyInstance {
       '/callback',
       {
         schema: {
+          summary: 'Record a callback: every id gets a status check',
+          description:
+            'Answers 202 once every distinct id is durably recorded in Temporal; 503 when that is not possible (nothing counts as accepted then).',
+          security: callbackToken ? [{ callbackToken: [] }] : [],
           body: callbackBodySchema,
           response: {
-            202: { type: 'object', properties: { accepted: { type: 'integer' } } },
+            202: { type: 'object', required: ['accepted'], properties: { accepted: { type: 'integer', description: 'distinct ids recorded' } } },
             '4xx': errorBodySchema,
             503: errorBodySchema,
           },
@@ -74,9 +91,11 @@ export function buildApi(dependencies: ApiDependencies): FastifyInstance {
         if (objectIds.length > 0) {
           try {
             await recorder.record(objectIds, receivedAtMs);
+            metrics.idsRecorded.inc(objectIds.length);
           } catch (error) {
             if (!(error instanceof RecorderUnavailableError)) throw error;
             request.log.warn({ err: error, ids: objectIds.length }, 'callback not recorded');
+            request.errorCode = 'unavailable';
             return reply
               .code(503)
               .send({ error: 'unavailable', message: 'the callback could not be recorded durably; nothing in it counts as accepted' });
@@ -87,12 +106,25 @@ export function buildApi(dependencies: ApiDependencies): FastifyInstance {
     );
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-
-  app.get('/readyz', async (_request, reply) => {
-    const [temporal, database] = await Promise.all([recorder.isReachable(), isDatabaseReachable()]);
-    const ready = temporal && database;
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', temporal, database });
+  app.register(async (probes) => {
+    probes.get(
+      '/healthz',
+      { schema: { summary: 'Liveness: 200 while the process lives', response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } },
+      async () => ({ status: 'ok' }),
+    );
+    const readiness = {
+      type: 'object',
+      properties: { status: { type: 'string' }, temporal: { type: 'boolean' }, database: { type: 'boolean' } },
+    } as const;
+    probes.get(
+      '/readyz',
+      { schema: { summary: 'Readiness: 200 when Temporal and the database answer, 503 otherwise', response: { 200: readiness, 503: readiness } } },
+      async (_request, reply) => {
+        const [temporal, database] = await Promise.all([recorder.isReachable(), isDatabaseReachable()]);
+        const ready = temporal && database;
+        return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', temporal, database });
+      },
+    );
   });
 
   return app;

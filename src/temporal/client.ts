@@ -1,7 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
-import { temporalAddressOf, type Config } from '../config';
+import type { Config } from '../config';
+import { temporalConnectionOptions } from './connection-options';
 
 export async function connectClient(config: Config): Promise<Client> {
-  const connection = await Connection.connect({ address: temporalAddressOf(config) });
+  const connection = await Connection.connect(temporalConnectionOptions(config));
   return new Client({ connection, namespace: config.temporalNamespace });
 }

@@ -1,9 +1,10 @@
 import { GracefulShutdownPeriodExpiredError, NativeConnection, Runtime } from '@temporalio/worker';
-import { databaseUrlOf, loadConfig, temporalAddressOf } from '../config';
+import { databaseUrlOf, loadConfig } from '../config';
 import { connectDatabase } from '../db/prisma';
 import { exitOnFatalError } from '../lifecycle';
 import { createLogger } from '../logger';
 import { connectClient } from '../temporal/client';
+import { temporalConnectionOptions } from '../temporal/connection-options';
 import { ensureCleanupSchedule } from './cleanup-schedule';
 import { createPresenceWorker } from './presence-worker';
 import { temporalLoggerFor } from './temporal-logger';
@@ -12,7 +13,12 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'worker');
   // The runtime stops the worker on SIGINT/SIGTERM: polling ends, running activities get the grace time.
-  Runtime.install({ logger: temporalLoggerFor(logger), shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  Runtime.install({
+    logger: temporalLoggerFor(logger),
+    shutdownSignals: ['SIGINT', 'SIGTERM'],
+    // The SDK's own metrics (task latencies, slots, poll results) plus ours, for Prometheus.
+    telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.workerMetricsPort}`, countersTotalSuffix: true, useSecondsForDurations: true } } },
+  });
 
   const client = await connectClient(config);
   await ensureCleanupSchedule(client, {
@@ -22,7 +28,7 @@ async function main(): Promise<void> {
   });
   await client.connection.close();
 
-  const connection = await NativeConnection.connect({ address: temporalAddressOf(config) });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   // Upserts take a millisecond or two; a small pool keeps up with hundreds of checks at once.
   const db = connectDatabase(databaseUrlOf(config), 20);
   const { worker, close } = await createPresenceWorker({

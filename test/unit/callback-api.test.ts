@@ -103,4 +103,37 @@ describe('callback API', () => {
     recorder.available = false;
     assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 503);
   });
+
+  it('serves Prometheus metrics: callbacks by outcome and reason, ids recorded, latency', async () => {
+    await post('{"object_ids": [1, 2, 2]}');
+    await post('{"object_ids": [-1]}');
+    recorder.available = false;
+    await post('{"object_ids": [3]}');
+    const response = await app.inject({ method: 'GET', url: '/metrics' });
+    assert.equal(response.statusCode, 200);
+    assert.match(response.headers['content-type'] as string, /text\/plain/);
+    const text = response.body;
+    assert.match(text, /presence_callbacks_total\{outcome="accepted",reason=""\} [1-9]/);
+    assert.match(text, /presence_callbacks_total\{outcome="rejected",reason="invalid_body"\} [1-9]/);
+    assert.match(text, /presence_callbacks_total\{outcome="unavailable",reason=""\} [1-9]/);
+    assert.match(text, /presence_callback_ids_recorded_total [1-9]/);
+    assert.match(text, /presence_callback_duration_seconds_bucket\{le="0.1",outcome="accepted"\} [1-9]/);
+    assert.match(text, /process_cpu_seconds_total/);
+  });
+
+  it('describes itself in OpenAPI, from the validation schemas', async () => {
+    const response = await app.inject({ method: 'GET', url: '/docs/json' });
+    assert.equal(response.statusCode, 200);
+    const spec = response.json();
+    assert.match(spec.openapi, /^3\./);
+    const callback = spec.paths['/callback'].post;
+    const body = callback.requestBody.content['application/json'].schema;
+    assert.deepEqual(body.required, ['object_ids']);
+    assert.equal(body.properties.object_ids.items.maximum, MAX_OBJECT_ID);
+    assert.ok(callback.responses['202'] && callback.responses['503']);
+    assert.ok(spec.paths['/healthz'].get && spec.paths['/readyz'].get);
+    assert.equal(spec.paths['/metrics'], undefined);
+    const ui = await app.inject({ method: 'GET', url: '/docs' });
+    assert.ok(ui.statusCode === 200 || ui.statusCode === 302);
+  });
 });

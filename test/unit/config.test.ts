@@ -16,6 +16,9 @@ describe('configuration', () => {
       cleanupIntervalSeconds: 3,
       logLevel: 'info',
       callbackToken: undefined,
+      temporalTls: undefined,
+      temporalApiKey: undefined,
+      workerMetricsPort: 9464,
       objectServiceMaxConcurrency: 200,
     });
     assert.equal(databaseUrlOf(config), EMBEDDED_DATABASE_URL);
@@ -64,6 +67,9 @@ describe('configuration', () => {
     ['CLEANUP_INTERVAL_SECONDS', '-3'],
     ['LOG_LEVEL', 'loud'],
     ['OBJECT_SERVICE_MAX_CONCURRENCY', '0'],
+    ['WORKER_METRICS_PORT', 'metrics'],
+    ['TEMPORAL_TLS_CERT', '/etc/presence/client.pem'],
+    ['TEMPORAL_TLS_KEY', '/etc/presence/client.key'],
   ];
   for (const [name, value] of bad) {
     it(`stops with a message naming ${name} for "${value}"`, () => {
@@ -74,6 +80,12 @@ describe('configuration', () => {
       });
     });
   }
+
+  it('reads the mTLS pair and the API key', () => {
+    const config = loadConfig({ TEMPORAL_TLS_CERT: '/c.pem', TEMPORAL_TLS_KEY: '/c.key', TEMPORAL_API_KEY: 'k' });
+    assert.deepEqual(config.temporalTls, { certPath: '/c.pem', keyPath: '/c.key' });
+    assert.equal(config.temporalApiKey, 'k');
+  });
 
   it('names every bad variable at once', () => {
     assert.throws(() => loadConfig({ PORT: 'x', OBJECT_TTL_SECONDS: 'y' }), /PORT.*OBJECT_TTL_SECONDS|OBJECT_TTL_SECONDS.*PORT/);

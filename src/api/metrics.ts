@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The callback API's Prometheus metrics, served at GET /metrics. */
+export class ApiMetrics {
+  readonly registry = new Registry();
+
+  readonly callbacks = new Counter({
+    name: 'presence_callbacks_total',
+    help: 'Callbacks answered, by outcome (accepted, rejected, unavailable) and reason (the error code)',
+    labelNames: ['outcome', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly idsRecorded = new Counter({
+    name: 'presence_callback_ids_recorded_total',
+    help: 'Distinct object ids durably recorded in Temporal',
+    registers: [this.registry],
+  });
+
+  readonly callbackDuration = new Histogram({
+    name: 'presence_callback_duration_seconds',
+    help: 'Time from receiving a callback to answering it',
+    labelNames: ['outcome'] as const,
+    // The sender gives up after 1 s; the target is 100 ms.
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Counts every answer of POST /callback, including the ones Fastify gives before the handler runs. */
+  install(app: FastifyInstance): void {
+    app.addHook('onResponse', async (request, reply) => {
+      if (request.routeOptions.url !== '/callback') return;
+      const outcome = reply.statusCode < 300 ? 'accepted' : reply.statusCode === 503 ? 'unavailable' : 'rejected';
+      this.callbacks.inc({ outcome, reason: outcome === 'rejected' ? request.errorCode || `http_${reply.statusCode}` : '' });
+      this.callbackDuration.observe({ outcome }, reply.elapsedTime / 1000);
+    });
+    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+      reply.type(this.registry.contentType).send(await this.registry.metrics()),
+    );
+  }
+}
