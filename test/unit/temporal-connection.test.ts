@@ -22,9 +22,10 @@ describe('Temporal connection options', () => {
       loadConfig({ TEMPORAL_ADDRESS: 'presence.abcde.tmprl.cloud:7233', TEMPORAL_TLS_CERT: certPath, TEMPORAL_TLS_KEY: keyPath }),
     );
     assert.equal(options.address, 'presence.abcde.tmprl.cloud:7233');
-    assert.ok(typeof options.tls === 'object' && options.tls.clientCertPair);
-    assert.match(options.tls.clientCertPair.crt.toString(), /BEGIN CERTIFICATE/);
-    assert.match(options.tls.clientCertPair.key.toString(), /BEGIN PRIVATE KEY/);
+    const tls = options.tls;
+    assert.ok(typeof tls === 'object' && tls !== null && tls.clientCertPair);
+    assert.match(tls.clientCertPair.crt.toString(), /BEGIN CERTIFICATE/);
+    assert.match(tls.clientCertPair.key.toString(), /BEGIN PRIVATE KEY/);
     assert.equal(options.apiKey, undefined);
   });
 
