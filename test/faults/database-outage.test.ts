@@ -38,4 +38,10 @@ describe('PostgreSQL is unreachable for a while', () => {
     await harness.insertRow(999_999_999, new Date(Date.now() - 7_200_000));
     await eventually(async () => ((await harness.countRows(new Set([999_999_999]))) === 0 ? true : undefined), 'the cleanup to delete the stale row', 30_000);
   });
+
+  it("the worker's Prometheus endpoint exports the SDK's metrics and the deletions", async () => {
+    const text = await (await fetch(system().workerMetricsUrl)).text();
+    assert.match(text, /temporal_workflow_task_execution_latency/);
+    assert.match(text, /presence_objects_deleted_total\{[^}]*\} [1-9]/);
+  });
 });

@@ -31,6 +31,7 @@ export class FaultHarness {
   worker?: PartProcess;
   apiPort!: number;
   private temporalPort!: number;
+  private workerMetricsPort!: number;
   private dataDir!: string;
   private direct!: Client;
 
@@ -39,6 +40,7 @@ export class FaultHarness {
     harness.dataDir = await mkdtemp(path.join(tmpdir(), 'presence-faults-'));
     harness.temporalPort = await freePort();
     harness.apiPort = await freePort();
+    harness.workerMetricsPort = await freePort();
     const [database, objectService] = await Promise.all([
       createTestDatabase(),
       startFakeObjectService({ minLatencyMs: options.latencyMs[0], maxLatencyMs: options.latencyMs[1], isOnline: () => true }),
@@ -52,6 +54,10 @@ export class FaultHarness {
     harness.direct = new Client({ connectionString: database.url });
     await harness.direct.connect();
     return harness;
+  }
+
+  get workerMetricsUrl(): string {
+    return `http://127.0.0.1:${this.workerMetricsPort}/metrics`;
   }
 
   get callbackUrl(): string {
@@ -70,6 +76,7 @@ export class FaultHarness {
       // Long enough that nothing accepted expires before the test looks for it.
       OBJECT_TTL_SECONDS: '3600',
       CLEANUP_INTERVAL_SECONDS: '1',
+      WORKER_METRICS_PORT: String(this.workerMetricsPort),
     };
   }
 
