@@ -35,9 +35,10 @@ export async function createPresenceWorker(options: PresenceWorkerOptions): Prom
     // Local activities are not subject to the task queue's activity rate limit, so this
     // per-worker slot count is what protects the object service.
     maxConcurrentLocalActivityExecutions: options.maxConcurrentChecks,
-    // A workflow task stays open while its local activities run, so each check in flight
-    // holds a workflow task slot; the default of 40 would queue checks behind each other.
-    maxConcurrentWorkflowTaskExecutions: options.maxConcurrentChecks,
+    // A workflow task stays open while its local activities run, so each check in flight holds a
+    // workflow task slot. The extra slots keep tasks without a check (a sighting arriving, an
+    // idle timer firing) from queueing behind a full set of checks.
+    maxConcurrentWorkflowTaskExecutions: options.maxConcurrentChecks + 100,
     // On shutdown, running checks get this long to finish; the rest are retried by another worker.
     shutdownGraceTime: '10s',
     // Checks stuck retrying against a dead object service can keep a graceful shutdown from ever

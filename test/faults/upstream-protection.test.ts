@@ -43,7 +43,7 @@ describe('a burst of 10,000 distinct ids', () => {
     await eventually(
       async () => ((await stack.db.trackedObject.count({ where: { id: { gte: 1_000_000 } } })) === BURST_IDS ? true : undefined),
       'every id of the burst to have a row',
-      600_000,
+      900_000,
     );
     t.diagnostic(
       `accepted in ${acceptedAfterMs} ms (${rejected} callbacks retried after 503), all rows after ${Date.now() - started} ms; ` +
