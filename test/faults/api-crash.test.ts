@@ -20,7 +20,7 @@ describe('the API dies while callbacks arrive', () => {
     await harness.startApi();
     await sleep(1_500);
 
-    const { totals, processed, summary } = await harness.settle(driver, 60_000);
+    const { totals, processed, summary } = await harness.settle(driver, 180_000);
     const whileDown = totals.answers.filter(({ sentAt }) => sentAt >= downSince && sentAt < upAgain);
     t.diagnostic(`${summary}; ${whileDown.length} callbacks sent while down, all failed at the sender`);
     assert.ok(whileDown.length > 0);
@@ -39,7 +39,7 @@ describe('the API dies while callbacks arrive', () => {
     await harness.startApi();
     await sleep(500);
 
-    const { totals, processed, summary } = await harness.settle(driver, 60_000);
+    const { totals, processed, summary } = await harness.settle(driver, 180_000);
     t.diagnostic(`exit code ${code}; ${summary}`);
     assert.equal(code, 0);
     assert.equal(processed, totals.accepted);

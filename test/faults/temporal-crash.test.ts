@@ -23,7 +23,7 @@ describe('the Temporal server is killed with SIGKILL and restarted on the same d
     // API and worker were not restarted: they reconnect on their own.
     await eventually(async () => (totalsAcceptedSince(driver, upAgain) ? true : undefined), 'a callback accepted after the restart', 30_000);
 
-    const { totals, processed, summary } = await harness.settle(driver, 90_000);
+    const { totals, processed, summary } = await harness.settle(driver, 180_000);
     const whileDown = totals.answers.filter(({ sentAt }) => sentAt >= downSince + 100 && sentAt < upAgain);
     t.diagnostic(`${summary}; while down: ${JSON.stringify(whileDown.map(({ status }) => status))}`);
     assert.equal(readiness.status, 503);

@@ -9,7 +9,7 @@ describe('a worker dies in the middle of checks', () => {
 
   it('SIGKILL: every accepted id is processed once a worker is back', async (t) => {
     const harness = system();
-    const driver = new CallbackDriver(() => harness.callbackUrl, 20);
+    const driver = new CallbackDriver(() => harness.callbackUrl, 10);
     driver.start(200);
     await sleep(2_000);
     harness.worker?.kill('SIGKILL');
@@ -18,7 +18,7 @@ describe('a worker dies in the middle of checks', () => {
     await harness.startWorker();
     await sleep(2_000);
 
-    const { totals, processed, summary } = await harness.settle(driver, 90_000);
+    const { totals, processed, summary } = await harness.settle(driver, 180_000);
     t.diagnostic(`${summary}`);
     assert.ok(totals.accepted > 0);
     assert.equal(processed, totals.accepted);
@@ -26,7 +26,7 @@ describe('a worker dies in the middle of checks', () => {
 
   it('SIGTERM: the worker stops cleanly within its grace time, and nothing is lost', async (t) => {
     const harness = system();
-    const driver = new CallbackDriver(() => harness.callbackUrl, 20, 100_000);
+    const driver = new CallbackDriver(() => harness.callbackUrl, 10, 100_000);
     driver.start(200);
     await sleep(2_000);
     const stopping = Date.now();
@@ -36,7 +36,7 @@ describe('a worker dies in the middle of checks', () => {
     await harness.startWorker();
     await sleep(1_000);
 
-    const { totals, processed, summary } = await harness.settle(driver, 90_000);
+    const { totals, processed, summary } = await harness.settle(driver, 180_000);
     t.diagnostic(`stopped after ${stoppedAfterMs} ms with code ${code}; ${summary}`);
     assert.equal(code, 0);
     assert.ok(stoppedAfterMs < 15_000);
@@ -51,7 +51,7 @@ describe('a worker is stopped while the object service is down', () => {
     const harness = system();
     const objectServiceUrl = harness.objectService.url;
     await harness.objectService.close();
-    const driver = new CallbackDriver(() => harness.callbackUrl, 20);
+    const driver = new CallbackDriver(() => harness.callbackUrl, 10);
     driver.start(200);
     await sleep(1_500);
     const stopping = Date.now();
@@ -61,7 +61,7 @@ describe('a worker is stopped while the object service is down', () => {
     await harness.reopenObjectService(objectServiceUrl);
     await harness.startWorker();
 
-    const { totals, processed, summary } = await harness.settle(driver, 90_000);
+    const { totals, processed, summary } = await harness.settle(driver, 180_000);
     t.diagnostic(`stopped after ${stoppedAfterMs} ms (code ${code}, signal ${signal}); ${summary}`);
     assert.ok(stoppedAfterMs < 30_000, `stopped after ${stoppedAfterMs} ms`);
     assert.equal(processed, totals.accepted);
