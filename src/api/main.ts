@@ -4,12 +4,12 @@ import { exitOnFatalError, onShutdownSignal } from '../lifecycle';
 import { createLogger } from '../logger';
 import { connectClient } from '../temporal/client';
 import { buildApi } from './server';
-import { TemporalSightingRecorder } from './temporal-sighting-recorder';
+import { RECORDER_GRPC_RETRY, TemporalSightingRecorder } from './temporal-sighting-recorder';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'api');
-  const client = await connectClient(config);
+  const client = await connectClient(config, RECORDER_GRPC_RETRY);
   const db = connectDatabase(databaseUrlOf(config), 2);
   const app = buildApi({
     recorder: new TemporalSightingRecorder(client, config.taskQueue),

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Client } from '@temporalio/client';
+import type { BackoffOptions, Client } from '@temporalio/client';
 import { objectPresenceWorkflow, objectWorkflowId, sightedSignal } from '../workflows';
 import { RecorderUnavailableError, type SightingRecorder } from './sighting-recorder';
 
@@ -9,6 +9,17 @@ import { RecorderUnavailableError, type SightingRecorder } from './sighting-reco
  * hundred milliseconds), and past this a 503 still reaches the sender before it gives up.
  */
 export const RECORD_DEADLINE_MS = 900;
+
+/**
+ * gRPC retries for the recorder's client. A few quick ones ride out a blip; with the SDK's default
+ * backoff a server that is down would hold every callback until the deadline, close to the
+ * sender's timeout, where now it gets its 503 at once.
+ */
+export const RECORDER_GRPC_RETRY: Partial<BackoffOptions> = {
+  maxAttempts: 3,
+  initialIntervalMs: () => 25,
+  maxIntervalMs: () => 100,
+};
 
 /** Records each sighting as a signal-with-start into the object's workflow. */
 export class TemporalSightingRecorder implements SightingRecorder {

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../src/api/server';
-import { TemporalSightingRecorder } from '../../src/api/temporal-sighting-recorder';
+import { RECORDER_GRPC_RETRY, TemporalSightingRecorder } from '../../src/api/temporal-sighting-recorder';
+import { loadConfig } from '../../src/config';
+import { connectClient } from '../../src/temporal/client';
 import { startTemporalDevServer, type DevServer } from '../../src/embedded/temporal-dev-server';
 import { freePort } from '../support/ports';
 
@@ -14,7 +16,7 @@ describe('callbacks while Temporal is unreachable', () => {
 
   before(async () => {
     server = await startTemporalDevServer({ port: await freePort(), logLevel: 'error' });
-    client = new Client({ connection: await Connection.connect({ address: server.address }) });
+    client = await connectClient(loadConfig({ TEMPORAL_ADDRESS: server.address }), RECORDER_GRPC_RETRY);
     api = buildApi({ recorder: new TemporalSightingRecorder(client, 'presence-unavailable'), isDatabaseReachable: async () => true });
   });
   after(async () => {
@@ -37,7 +39,7 @@ describe('callbacks while Temporal is unreachable', () => {
       const response = await post();
       assert.equal(response.statusCode, 503);
       assert.equal(response.json().error, 'unavailable');
-      assert.ok(Date.now() - started < 1_000, `answered within the sender's timeout (${Date.now() - started} ms)`);
+      assert.ok(Date.now() - started < 500, `answered well within the sender's timeout (${Date.now() - started} ms)`);
     }
     const ready = await api.inject({ method: 'GET', url: '/readyz' });
     assert.equal(ready.statusCode, 503);

@@ -1,8 +1,10 @@
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../src/api/server';
-import { TemporalSightingRecorder } from '../../src/api/temporal-sighting-recorder';
+import { RECORDER_GRPC_RETRY, TemporalSightingRecorder } from '../../src/api/temporal-sighting-recorder';
+import { loadConfig } from '../../src/config';
+import { connectClient } from '../../src/temporal/client';
 import { connectDatabase, isDatabaseReachable, type Database } from '../../src/db/prisma';
 import { startTemporalDevServer, type DevServer } from '../../src/embedded/temporal-dev-server';
 import { createPresenceWorker } from '../../src/worker/presence-worker';
@@ -46,7 +48,7 @@ export class TestStack {
     stack.server = server;
     stack.database = database;
     stack.db = connectDatabase(database.url);
-    stack.client = new Client({ connection: await Connection.connect({ address: server.address }) });
+    stack.client = await connectClient(loadConfig({ TEMPORAL_ADDRESS: server.address }), RECORDER_GRPC_RETRY);
     stack.workerConnection = await NativeConnection.connect({ address: server.address });
     await stack.startWorker();
     stack.api = buildApi({
