@@ -1,0 +1,268 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { connect, type Channel } from 'amqplib';
+import { Connection } from '@temporalio/client';
+import { Client } from 'pg';
+import { stopChild } from '../src/embedded/child-process';
+import { startTemporalDevServer } from '../src/embedded/temporal-dev-server';
+import { loadConfig } from '../src/config';
+import { applyMigrations } from '../src/db/migrate';
+import { freePort } from '../test/support/ports';
+import { eventually } from '../test/support/wait';
+import { pidsByName, type ProcessGroup } from './processes';
+
+const ROOT = path.join(__dirname, '..');
+/** The PostgreSQL server the tests use too. */
+export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+/** The bench's own database connections carry this name, so they are not counted as the system's. */
+export const BENCH_APPLICATION_NAME = 'presence-bench';
+/**
+ * Checks in flight per worker: the project's setting (its default unless the environment sets it),
+ * used as the baseline consumer's prefetch too, so both systems hold as many at once.
+ */
+export const MAX_CONCURRENT_CHECKS = loadConfig({ OBJECT_SERVICE_MAX_CONCURRENCY: process.env.OBJECT_SERVICE_MAX_CONCURRENCY }).objectServiceMaxConcurrency;
+/**
+ * BENCH_PROFILE=1: each Node process writes a V8 CPU profile to PROFILE_DIR when it stops
+ * (summarize with `node --import tsx bench/profile-summary.ts <file>`).
+ */
+const PROFILE = process.env.BENCH_PROFILE === '1';
+export const PROFILE_DIR = path.join(__dirname, 'results', 'profiles');
+/** The stack is thrown away after each scenario, so nothing needs a graceful drain, except a profile. */
+const STOP_GRACE_MS = PROFILE ? 30_000 : 2_000;
+
+export interface RunningSystem {
+  callbackUrl: string;
+  /** The database, as the bench's own connections should reach it. */
+  benchDatabaseUrl: string;
+  /** api, worker (the consumer for the baseline), server (Temporal or RabbitMQ), postgres. */
+  groups: ProcessGroup[];
+  stop(): Promise<void>;
+}
+
+export interface SystemUnderTest {
+  readonly name: 'project' | 'baseline';
+  /** A fresh stack on an empty table; the object service is the scenario's. */
+  start(objectServiceUrl: string, scenario: string): Promise<RunningSystem>;
+  close(): Promise<void>;
+}
+
+/**
+ * A system with its own database. Each scenario truncates the table and starts its processes
+ * anew, so no scenario inherits another's backlog and each process's VmHWM is its scenario's peak.
+ */
+abstract class SystemWithDatabase implements SystemUnderTest {
+  abstract readonly name: 'project' | 'baseline';
+  protected database!: { url: string; name: string };
+
+  /**
+   * Like test/support's createTestDatabase, under another name: on the shared machine, leftover
+   * presence_test_* databases get swept, and a sweep that hits a running bench ends it.
+   */
+  async open(): Promise<this> {
+    const name = `presence_bench_${randomBytes(6).toString('hex')}`;
+    await withDatabase(ADMIN_URL, (admin) => admin.query(`CREATE DATABASE ${name}`));
+    const url = new URL(ADMIN_URL);
+    url.pathname = `/${name}`;
+    this.database = { url: url.toString(), name };
+    await applyMigrations(this.database.url);
+    return this;
+  }
+
+  abstract start(objectServiceUrl: string, scenario: string): Promise<RunningSystem>;
+
+  async close(): Promise<void> {
+    if (this.database) await withDatabase(ADMIN_URL, (admin) => admin.query(`DROP DATABASE IF EXISTS ${this.database.name} WITH (FORCE)`));
+  }
+
+  protected get benchDatabaseUrl(): string {
+    const url = new URL(this.database.url);
+    url.searchParams.set('application_name', BENCH_APPLICATION_NAME);
+    return url.toString();
+  }
+
+  protected async emptyTable(): Promise<void> {
+    await withDatabase(this.benchDatabaseUrl, (db) => db.query('TRUNCATE objects'));
+  }
+
+  /** The server processes behind this database's connections, except the bench's own. */
+  protected postgresGroup(): ProcessGroup {
+    const { name } = this.database;
+    return {
+      name: 'postgres',
+      fresh: false,
+      skipRss: true,
+      pids: () =>
+        withDatabase(this.benchDatabaseUrl, async (db) => {
+          const { rows } = await db.query<{ pid: number }>(
+            'SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name <> $2',
+            [name, BENCH_APPLICATION_NAME],
+          );
+          return rows.map((row) => row.pid);
+        }),
+    };
+  }
+}
+
+/** This project as `npm start` runs it: an embedded dev server on SQLite, `node dist/...` processes. */
+export class ProjectSystem extends SystemWithDatabase {
+  readonly name = 'project';
+  private readonly taskQueue = 'presence-bench';
+
+  async start(objectServiceUrl: string, scenario: string): Promise<RunningSystem> {
+    await this.emptyTable();
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'presence-bench-'));
+    const server = await startTemporalDevServer({ port: await freePort(), dbFilename: path.join(dataDir, 'temporal.sqlite'), logLevel: 'error' });
+    const port = await freePort();
+    const env = {
+      PORT: String(port),
+      OBJECT_SERVICE_URL: objectServiceUrl,
+      OBJECT_SERVICE_MAX_CONCURRENCY: String(MAX_CONCURRENT_CHECKS),
+      DATABASE_URL: this.database.url,
+      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_TASK_QUEUE: this.taskQueue,
+      LOG_LEVEL: 'warn',
+      // With the default 30 s, a backlog older than the TTL is (rightly) not written and the
+      // throughput scenario would wait forever; the cleanup schedule still runs every 3 s.
+      OBJECT_TTL_SECONDS: '3600',
+    };
+    const worker = spawnNode(['dist/worker/main.js'], env, `project-${scenario}-worker`);
+    const api = spawnNode(['dist/api/main.js'], env, `project-${scenario}-api`);
+    await Promise.all([waitForWorkflowPollers(server.address, this.taskQueue), waitForHttp(`http://127.0.0.1:${port}/readyz`)]);
+    return {
+      callbackUrl: `http://127.0.0.1:${port}/callback`,
+      benchDatabaseUrl: this.benchDatabaseUrl,
+      groups: [
+        { name: 'api', fresh: true, threads: true, pids: () => [api.pid as number] },
+        { name: 'worker', fresh: true, threads: true, pids: () => [worker.pid as number] },
+        { name: 'server', fresh: true, pids: () => (server.process?.pid ? [server.process.pid] : []) },
+        this.postgresGroup(),
+      ],
+      stop: async () => {
+        await Promise.all([stopChild(api, STOP_GRACE_MS), stopChild(worker, STOP_GRACE_MS)]);
+        await server.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
+}
+
+/** The queue-based baseline of bench/baseline/, on the RabbitMQ broker of this machine. */
+export class BaselineSystem extends SystemWithDatabase {
+  readonly name = 'baseline';
+  private queues = 0;
+
+  async start(objectServiceUrl: string, scenario: string): Promise<RunningSystem> {
+    await this.emptyTable();
+    const queue = `presence-bench-${process.pid}-${(this.queues += 1)}`;
+    const port = await freePort();
+    const env = {
+      PORT: String(port),
+      OBJECT_SERVICE_URL: objectServiceUrl,
+      DATABASE_URL: this.database.url,
+      AMQP_URL,
+      BASELINE_QUEUE: queue,
+      BASELINE_PREFETCH: String(MAX_CONCURRENT_CHECKS),
+      LOG_LEVEL: 'warn',
+    };
+    await withAmqp((channel) => channel.assertQueue(queue, { durable: true }));
+    const consumer = spawnNode(['--import', 'tsx', 'bench/baseline/consumer.ts'], env, `baseline-${scenario}-consumer`);
+    const api = spawnNode(['--import', 'tsx', 'bench/baseline/api.ts'], env, `baseline-${scenario}-api`);
+    await Promise.all([waitForConsumer(queue), waitForHttp(`http://127.0.0.1:${port}/healthz`)]);
+    return {
+      callbackUrl: `http://127.0.0.1:${port}/callback`,
+      benchDatabaseUrl: this.benchDatabaseUrl,
+      groups: [
+        { name: 'api', fresh: true, threads: true, pids: () => [api.pid as number] },
+        { name: 'worker', fresh: true, threads: true, pids: () => [consumer.pid as number] },
+        // The broker is a shared system daemon: only its sampled RSS is this scenario's.
+        { name: 'server', fresh: false, pids: () => pidsByName('beam.smp') },
+        this.postgresGroup(),
+      ],
+      stop: async () => {
+        await Promise.all([stopChild(api, STOP_GRACE_MS), stopChild(consumer, STOP_GRACE_MS)]);
+        await withAmqp((channel) => channel.deleteQueue(queue));
+      },
+    };
+  }
+}
+
+export async function brokerVersion(): Promise<string> {
+  const connection = await connect(AMQP_URL);
+  try {
+    return String(connection.connection.serverProperties.version);
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Where the processes' own output goes: a 503 under load logs a stack trace per callback. */
+export const LOG_DIR = path.join(__dirname, 'results', 'logs');
+
+function spawnNode(args: string[], env: Record<string, string>, name: string): ChildProcess {
+  mkdirSync(LOG_DIR, { recursive: true });
+  const log = openSync(path.join(LOG_DIR, `${name}.log`), 'w');
+  const profile = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+  const child = spawn(process.execPath, [...profile, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
+  closeSync(log);
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGKILL') console.error(`bench: ${name} exited (${signal ?? code}); see ${LOG_DIR}`);
+  });
+  return child;
+}
+
+async function withDatabase<T>(url: string, fn: (db: Client) => Promise<T>): Promise<T> {
+  const db = new Client({ connectionString: url });
+  db.on('error', () => undefined);
+  await db.connect();
+  try {
+    return await fn(db);
+  } finally {
+    await db.end();
+  }
+}
+
+async function withAmqp<T>(fn: (channel: Channel) => Promise<T>): Promise<T> {
+  const connection = await connect(AMQP_URL);
+  try {
+    const channel = await connection.createChannel();
+    // A failed operation also rejects its promise; without a listener the event would crash the bench.
+    channel.on('error', () => undefined);
+    return await fn(channel);
+  } finally {
+    await connection.close();
+  }
+}
+
+function waitForHttp(url: string): Promise<true> {
+  return eventually(async () => ((await fetch(url)).ok ? true : undefined), url, 60_000);
+}
+
+/** The worker is ready once it polls its task queue. */
+async function waitForWorkflowPollers(address: string, taskQueue: string): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    await eventually(
+      async () => {
+        const { pollers } = await connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue } });
+        return pollers.length > 0 ? true : undefined;
+      },
+      `a worker polling ${taskQueue}`,
+      60_000,
+    );
+  } finally {
+    await connection.close();
+  }
+}
+
+function waitForConsumer(queue: string): Promise<true> {
+  return eventually(
+    () => withAmqp(async (channel) => ((await channel.checkQueue(queue)).consumerCount > 0 ? true : undefined)),
+    `a consumer on ${queue}`,
+    60_000,
+  );
+}
