@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { EMBEDDED_DATABASE_URL } from '../src/config';
+import { percentiles } from '../src/tester/percentiles';
 
 /**
  * Watches the objects table and reports how long after the API received a sighting its row
@@ -31,11 +32,6 @@ export async function watchReceiptToRow(databaseUrl: string, seconds: number, po
   return delays;
 }
 
-export function percentiles(values: number[]): { count: number; p50: number; p99: number; max: number } {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN);
-  return { count: sorted.length, p50: at(0.5), p99: at(0.99), max: Math.round(sorted[sorted.length - 1] ?? NaN) };
-}
 
 if (require.main === module) {
   const seconds = Number(process.argv[2] ?? 60);

@@ -1,7 +1,8 @@
 import { cleanEnv, makeValidator, port, str, url, type CleanedEnv } from 'envalid';
 
 /** Where `npm start` runs its embedded services; parts started alone look there by default. */
-export const EMBEDDED_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+export const EMBEDDED_TEMPORAL_PORT = 7233;
+export const EMBEDDED_TEMPORAL_ADDRESS = `127.0.0.1:${EMBEDDED_TEMPORAL_PORT}`;
 export const EMBEDDED_DATABASE_PORT = 5433;
 export const EMBEDDED_DATABASE_URL = `postgresql://postgres@127.0.0.1:${EMBEDDED_DATABASE_PORT}/postgres`;
 

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { EMBEDDED_DATABASE_PORT, EMBEDDED_TEMPORAL_ADDRESS, loadConfig, type Config } from './config';
+import { EMBEDDED_DATABASE_PORT, EMBEDDED_TEMPORAL_PORT, loadConfig, type Config } from './config';
 import { applyMigrations } from './db/migrate';
 import { forkModule, stopChild } from './embedded/child-process';
 import { startEmbeddedPostgres } from './embedded/embedded-postgres';
@@ -33,7 +33,7 @@ async function startEmbeddedServices(config: Config, logger: Logger, parts: Part
   await mkdir(DATA_DIR, { recursive: true });
   if (!config.temporalAddress) {
     const server = await startTemporalDevServer({
-      port: Number(EMBEDDED_TEMPORAL_ADDRESS.split(':')[1]),
+      port: EMBEDDED_TEMPORAL_PORT,
       uiPort: TEMPORAL_UI_PORT,
       dbFilename: path.join(DATA_DIR, 'temporal.sqlite'),
       namespace: config.temporalNamespace,

@@ -1,6 +1,7 @@
 import { createLogger } from '../logger';
 import { startCallbackSender, type CallbackResult } from './callback-sender';
 import { startFakeObjectService } from './object-service';
+import { percentiles } from './percentiles';
 
 /**
  * `npm run tester`: the assessment's tester. Serves the object service on 9010 (even ids online)
@@ -28,9 +29,8 @@ async function main(): Promise<void> {
   const stop = async () => {
     sender.stop();
     await objectService.close();
-    const sorted = totals.latenciesMs.sort((a, b) => a - b);
-    const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
-    logger.info({ ...totals, latenciesMs: undefined, p50Ms: at(0.5), p99Ms: at(0.99), objectServiceRequests: objectService.stats.requests }, 'tester stopped');
+    const { p50, p99 } = percentiles(totals.latenciesMs);
+    logger.info({ ...totals, latenciesMs: undefined, p50Ms: p50, p99Ms: p99, objectServiceRequests: objectService.stats.requests }, 'tester stopped');
     process.exit(totals.failed > 0 ? 1 : 0);
   };
   process.on('SIGINT', stop);
