@@ -1,9 +1,9 @@
+import { Client } from '@temporalio/client';
 import { GracefulShutdownPeriodExpiredError, NativeConnection, Runtime } from '@temporalio/worker';
 import { databaseUrlOf, loadConfig } from '../config';
 import { connectDatabase } from '../db/prisma';
 import { exitOnFatalError } from '../lifecycle';
 import { createLogger } from '../logger';
-import { connectClient } from '../temporal/client';
 import { temporalConnectionOptions } from '../temporal/connection-options';
 import { ensureCleanupSchedule } from './cleanup-schedule';
 import { createPresenceWorker } from './presence-worker';
@@ -20,15 +20,13 @@ async function main(): Promise<void> {
     telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.workerMetricsPort}`, countersTotalSuffix: true, useSecondsForDurations: true } } },
   });
 
-  const client = await connectClient(config);
-  await ensureCleanupSchedule(client, {
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  // The worker's own connection serves the schedule client too: no second connection at start-up.
+  await ensureCleanupSchedule(new Client({ connection, namespace: config.temporalNamespace }), {
     taskQueue: config.taskQueue,
     intervalSeconds: config.cleanupIntervalSeconds,
     ttlSeconds: config.objectTtlSeconds,
   });
-  await client.connection.close();
-
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   // Upserts take a millisecond or two; a small pool keeps up with hundreds of checks at once.
   const db = connectDatabase(databaseUrlOf(config), 20);
   const { worker, close } = await createPresenceWorker({
