@@ -39,6 +39,11 @@ export async function createPresenceWorker(options: PresenceWorkerOptions): Prom
     // workflow task slot. The extra slots keep tasks without a check (a sighting arriving, an
     // idle timer firing) from queueing behind a full set of checks.
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentChecks + 100,
+    // Every new id's first workflow task comes from the shared queue, where the default of 10
+    // pollers (2 of them for that queue) waits a loaded server's round trip per task: with a
+    // burst of new ids that held dispatch to a few tasks a second. The server's hints scale
+    // the pollers up to the backlog (docs/performance.md).
+    workflowTaskPollerBehavior: { type: 'autoscaling', maximum: 100 },
     // On shutdown, running checks get this long to finish; the rest are retried by another worker.
     shutdownGraceTime: '10s',
     // Checks stuck retrying against a dead object service can keep a graceful shutdown from ever
