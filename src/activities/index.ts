@@ -10,8 +10,36 @@ export interface ActivityDependencies {
 
 export type PresenceActivities = ReturnType<typeof createActivities>;
 
+/** What one check found: shown as the local activity's result in the Web UI. */
+export type CheckOutcome = 'offline' | 'recorded' | 'already-newer' | 'expired';
+
 export function createActivities({ objectService, objects, objectTtlSeconds }: ActivityDependencies) {
-  return {
+  // The cleanup would delete such a row at once; writing it would only break the promise that
+  // no row is older than the TTL plus one cleanup interval.
+  const hasExpired = (objectId: number, receivedAtMs: number): boolean => {
+    if (receivedAtMs > Date.now() - objectTtlSeconds * 1000) return false;
+    log.info('sighting expired before it was confirmed; not recorded', { objectId, receivedAtMs });
+    return true;
+  };
+  const record = async (objectId: number, receivedAtMs: number): Promise<CheckOutcome> => {
+    if (hasExpired(objectId, receivedAtMs)) return 'expired';
+    return (await objects.recordSeen(objectId, new Date(receivedAtMs))) ? 'recorded' : 'already-newer';
+  };
+
+  const activities = {
+    /**
+     * One sighting's whole check, in one local activity: the status, then the write if online.
+     * One marker and one worker round trip instead of two. A retry after a failed write asks
+     * the object service again, which the write's monotonic upsert makes safe.
+     */
+    async checkObject(objectId: number, receivedAtMs: number): Promise<CheckOutcome> {
+      // A backlog (after an outage) must not cost the object service requests it cannot use.
+      if (hasExpired(objectId, receivedAtMs)) return 'expired';
+      const { online } = await activities.fetchObjectStatus(objectId);
+      return online ? record(objectId, receivedAtMs) : 'offline';
+    },
+
+    /** Workflows started before `checkObject` existed replay with this and `recordSighting`. */
     async fetchObjectStatus(objectId: number): Promise<ObjectStatus> {
       try {
         return await objectService.fetchStatus(objectId, Context.current().cancellationSignal);
@@ -27,13 +55,7 @@ export function createActivities({ objectService, objects, objectTtlSeconds }: A
 
     /** Writes a confirmed sighting, unless it already lies beyond the TTL. */
     async recordSighting(objectId: number, receivedAtMs: number): Promise<boolean> {
-      // The cleanup would delete such a row at once; writing it would only break the promise
-      // that no row is older than the TTL plus one cleanup interval.
-      if (receivedAtMs <= Date.now() - objectTtlSeconds * 1000) {
-        log.info('sighting expired before it was confirmed; not recorded', { objectId, receivedAtMs });
-        return false;
-      }
-      return objects.recordSeen(objectId, new Date(receivedAtMs));
+      return (await record(objectId, receivedAtMs)) === 'recorded';
     },
 
     async deleteStaleObjects(ttlSeconds: number): Promise<number> {
@@ -44,4 +66,5 @@ export function createActivities({ objectService, objects, objectTtlSeconds }: A
       return deleted;
     },
   };
+  return activities;
 }

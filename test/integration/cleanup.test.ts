@@ -41,13 +41,15 @@ describe('expiry on a real Temporal server and PostgreSQL', () => {
     assert.deepEqual(description.action.type === 'startWorkflow' && description.action.args, [45]);
   });
 
-  it('does not write a sighting that expired before its check finished', async () => {
+  it('neither checks nor writes a sighting that expired before its check', async () => {
     const activities = createActivities({
       objectService: new ObjectServiceClient('http://127.0.0.1:1'),
       objects,
       objectTtlSeconds: 30,
     });
     const environment = new MockActivityEnvironment();
+    // The object service address refuses connections: asking it would fail the check.
+    assert.equal(await environment.run(activities.checkObject, 78, Date.now() - 31_000), 'expired');
     assert.equal(await environment.run(activities.recordSighting, 77, Date.now() - 31_000), false);
     assert.equal((await stack.rows()).has(77), false);
     assert.equal(await environment.run(activities.recordSighting, 77, Date.now()), true);
