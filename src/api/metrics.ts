@@ -7,7 +7,7 @@ export class ApiMetrics {
 
   readonly callbacks = new Counter({
     name: 'presence_callbacks_total',
-    help: 'Callbacks answered, by outcome (accepted, rejected, unavailable) and reason (the error code)',
+    help: 'Callbacks answered, by outcome (accepted, rejected, unavailable) and reason (the error code, e.g. overloaded)',
     labelNames: ['outcome', 'reason'] as const,
     registers: [this.registry],
   });
@@ -36,7 +36,7 @@ export class ApiMetrics {
     app.addHook('onResponse', async (request, reply) => {
       if (request.routeOptions.url !== '/callback') return;
       const outcome = reply.statusCode < 300 ? 'accepted' : reply.statusCode === 503 ? 'unavailable' : 'rejected';
-      this.callbacks.inc({ outcome, reason: outcome === 'rejected' ? request.errorCode || `http_${reply.statusCode}` : '' });
+      this.callbacks.inc({ outcome, reason: outcome === 'accepted' ? '' : request.errorCode || `http_${reply.statusCode}` });
       this.callbackDuration.observe({ outcome }, reply.elapsedTime / 1000);
     });
     app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>

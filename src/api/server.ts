@@ -12,7 +12,7 @@ import {
 import { installErrorReplies, type ErrorReply } from './error-replies';
 import { installStrictJsonParser } from './json-body-parser';
 import { ApiMetrics } from './metrics';
-import { RecorderUnavailableError, type SightingRecorder } from './sighting-recorder';
+import { RecorderOverloadedError, RecorderUnavailableError, type SightingRecorder } from './sighting-recorder';
 
 /** How long a client may take to send a whole request; a slow or stalled one is cut off then. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -93,6 +93,13 @@ export function buildApi(dependencies: ApiDependencies): FastifyInstance {
             await recorder.record(objectIds, receivedAtMs);
             metrics.idsRecorded.inc(objectIds.length);
           } catch (error) {
+            if (error instanceof RecorderOverloadedError) {
+              request.errorCode = 'overloaded';
+              return reply
+                .code(503)
+                .header('retry-after', '1')
+                .send({ error: 'overloaded', message: 'too many ids are being recorded right now; nothing was recorded, retry shortly' });
+            }
             if (!(error instanceof RecorderUnavailableError)) throw error;
             request.log.warn({ err: error, ids: objectIds.length }, 'callback not recorded');
             request.errorCode = 'unavailable';

@@ -8,3 +8,8 @@ export interface SightingRecorder {
 export class RecorderUnavailableError extends Error {
   override name = 'RecorderUnavailableError';
 }
+
+/** The callback was turned away before anything was recorded: too much is in flight already. */
+export class RecorderOverloadedError extends RecorderUnavailableError {
+  override name = 'RecorderOverloadedError';
+}

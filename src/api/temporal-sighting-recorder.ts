@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BackoffOptions, Client } from '@temporalio/client';
 import { objectPresenceWorkflow, objectWorkflowId, sightedSignal } from '../workflows';
-import { RecorderUnavailableError, type SightingRecorder } from './sighting-recorder';
+import { AdmissionLimit } from './admission-limit';
+import { RecorderOverloadedError, RecorderUnavailableError, type SightingRecorder } from './sighting-recorder';
 
 /**
  * How long one callback may wait for Temporal. The sender gives up after 1 s and never retries:
@@ -21,14 +22,36 @@ export const RECORDER_GRPC_RETRY: Partial<BackoffOptions> = {
   maxIntervalMs: () => 100,
 };
 
+/**
+ * Ids in flight per API process. It starts where a dev server still answers in time and grows
+ * while Temporal answers in under half the deadline; a cluster takes it up to the maximum.
+ */
+export const defaultAdmissionLimit = (): AdmissionLimit =>
+  new AdmissionLimit({ initial: 1_000, min: 100, max: 50_000, fastMs: RECORD_DEADLINE_MS / 2 });
+
 /** Records each sighting as a signal-with-start into the object's workflow. */
 export class TemporalSightingRecorder implements SightingRecorder {
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
+    private readonly admission: AdmissionLimit = defaultAdmissionLimit(),
   ) {}
 
   async record(objectIds: readonly number[], receivedAtMs: number): Promise<void> {
+    if (!this.admission.tryAdmit(objectIds.length)) {
+      throw new RecorderOverloadedError(`${objectIds.length} ids would exceed the ${this.admission.current} this process has Temporal work on at once`);
+    }
+    const startedAt = performance.now();
+    try {
+      await this.signalWithStartAll(objectIds, receivedAtMs);
+      this.admission.recorded(objectIds.length, performance.now() - startedAt);
+    } catch (error) {
+      this.admission.failed(objectIds.length, performance.now() - startedAt >= RECORD_DEADLINE_MS * 0.9);
+      throw error;
+    }
+  }
+
+  private async signalWithStartAll(objectIds: readonly number[], receivedAtMs: number): Promise<void> {
     const deadline = Date.now() + RECORD_DEADLINE_MS;
     const starts = this.client.withDeadline(deadline, () =>
       Promise.all(

@@ -12,6 +12,7 @@ describe('callback API', () => {
   beforeEach(() => {
     recorder.calls = [];
     recorder.available = true;
+    recorder.overloaded = false;
     databaseUp = true;
   });
 
@@ -82,6 +83,14 @@ describe('callback API', () => {
     assert.equal(response.json().error, 'unavailable');
   });
 
+  it('answers 503 overloaded with Retry-After when the callback is turned away', async () => {
+    recorder.overloaded = true;
+    const response = await post('{"object_ids": [1, 2]}');
+    assert.equal(response.statusCode, 503);
+    assert.equal(response.json().error, 'overloaded');
+    assert.equal(response.headers['retry-after'], '1');
+  });
+
   it('answers 404 in the error shape for unknown routes', async () => {
     const response = await app.inject({ method: 'GET', url: '/nope' });
     assert.equal(response.statusCode, 404);
@@ -107,6 +116,8 @@ describe('callback API', () => {
   it('serves Prometheus metrics: callbacks by outcome and reason, ids recorded, latency', async () => {
     await post('{"object_ids": [1, 2, 2]}');
     await post('{"object_ids": [-1]}');
+    recorder.overloaded = true;
+    await post('{"object_ids": [3]}');
     recorder.available = false;
     await post('{"object_ids": [3]}');
     const response = await app.inject({ method: 'GET', url: '/metrics' });
@@ -115,7 +126,8 @@ describe('callback API', () => {
     const text = response.body;
     assert.match(text, /presence_callbacks_total\{outcome="accepted",reason=""\} [1-9]/);
     assert.match(text, /presence_callbacks_total\{outcome="rejected",reason="invalid_body"\} [1-9]/);
-    assert.match(text, /presence_callbacks_total\{outcome="unavailable",reason=""\} [1-9]/);
+    assert.match(text, /presence_callbacks_total\{outcome="unavailable",reason="unavailable"\} [1-9]/);
+    assert.match(text, /presence_callbacks_total\{outcome="unavailable",reason="overloaded"\} [1-9]/);
     assert.match(text, /presence_callback_ids_recorded_total [1-9]/);
     assert.match(text, /presence_callback_duration_seconds_bucket\{le="0.1",outcome="accepted"\} [1-9]/);
     assert.match(text, /process_cpu_seconds_total/);
