@@ -127,7 +127,28 @@ export function formatReport(report: Report): string {
     `machine: ${JSON.stringify(report.machine)}`,
     `run took ${report.durationS} s${report.settings.quick ? ' (BENCH_QUICK)' : ''}`,
   ];
-  return [line(header), separator, ...rows.map(line), '', ...notes].join('\n');
+  return [line(header), separator, ...rows.map(line), '', ...notes, ...serverRequestLines(report)].join('\n');
+}
+
+/** Under BENCH_PROFILE=1: what the Temporal server did per 1,000 accepted ids, busiest first. */
+function serverRequestLines(report: Report): string[] {
+  const lines: string[] = [];
+  for (const [scenario, result] of Object.entries(report.results.project ?? {})) {
+    const requests = lookup(result, 'serverRequests') as Record<'rpc' | 'persistence', Record<string, number>> | undefined;
+    const ids = num(lookup(result, 'ids'));
+    if (!requests || !ids) continue;
+    const perThousand = (counts: Record<string, number>) =>
+      Object.entries(counts)
+        .slice(0, 8)
+        .map(([name, count]) => `${name} ${Math.round((1000 * count) / ids)}`)
+        .join(', ');
+    const total = (counts: Record<string, number>) => Math.round((1000 * Object.values(counts).reduce((sum, count) => sum + count, 0)) / ids);
+    lines.push(
+      `Temporal server per 1,000 ids, ${scenario}: ${total(requests.rpc)} gRPC calls (${perThousand(requests.rpc)}); ` +
+        `${total(requests.persistence)} persistence calls (${perThousand(requests.persistence)})`,
+    );
+  }
+  return lines.length > 0 ? ['', ...lines] : [];
 }
 
 /** Prints the table of a results file again: node --import tsx bench/report.ts bench/results/latest.json */

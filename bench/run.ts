@@ -10,6 +10,7 @@ import { startFakeObjectService } from '../src/tester/object-service';
 import { closedLoop, endToEnd, freshIds, IDS_PER_CALLBACK, postAll, realistic, summarizeAcks } from './load';
 import { ProcessMeter, round, waitForQuietMachine, type Usage } from './processes';
 import { formatReport } from './report';
+import { requestsBetween } from './server-requests';
 import { ADMIN_URL, BaselineSystem, brokerVersion, MAX_CONCURRENT_CHECKS, ProjectSystem, type RunningSystem, type SystemUnderTest } from './systems';
 
 /**
@@ -192,15 +193,18 @@ async function runScenario(system: SystemUnderTest, scenario: Scenario): Promise
           const busyCoresBefore = await waitForQuietMachine(settings.quietWaitS);
           await (scenario.prepare ?? (({ callbackUrl }) => warmUp(callbackUrl)))(stack);
           const requestsBefore = objectService.stats.requests;
+          const serverRequestsBefore = await stack.serverRequests?.();
           const meter = await ProcessMeter.start([...stack.groups, { name: 'bench', fresh: false, pids: () => [process.pid] }]);
           const result = await scenario.run(stack);
           const usage = await meter.stop();
+          const serverRequestsAfter = await stack.serverRequests?.();
           const measuredCpu = Object.values(usage.groups).reduce((sum, group) => sum + group.cpuSeconds, 0);
           return {
             ...result,
             usage,
             cpuSecondsPerThousandIds: perThousandIds(usage, result.ids),
             objectService: { requests: objectService.stats.requests - requestsBefore, peakInFlight: objectService.stats.peakInFlight },
+            ...(serverRequestsBefore && serverRequestsAfter && { serverRequests: requestsBetween(serverRequestsBefore, serverRequestsAfter) }),
             busyCoresBefore,
             // CPU that ran beside the measured processes: someone else's work on this shared machine.
             otherCores: round((usage.machineCpuSeconds - measuredCpu) / usage.seconds, 2),

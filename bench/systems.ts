@@ -14,6 +14,7 @@ import { applyMigrations } from '../src/db/migrate';
 import { freePort } from '../test/support/ports';
 import { eventually } from '../test/support/wait';
 import { pidsByName, type ProcessGroup } from './processes';
+import { readServerRequests, type ServerRequests } from './server-requests';
 
 const ROOT = path.join(__dirname, '..');
 /** The PostgreSQL server the tests use too. */
@@ -28,7 +29,8 @@ export const BENCH_APPLICATION_NAME = 'presence-bench';
 export const MAX_CONCURRENT_CHECKS = loadConfig({ OBJECT_SERVICE_MAX_CONCURRENCY: process.env.OBJECT_SERVICE_MAX_CONCURRENCY }).objectServiceMaxConcurrency;
 /**
  * BENCH_PROFILE=1: each Node process writes a V8 CPU profile to PROFILE_DIR when it stops
- * (summarize with `node --import tsx bench/profile-summary.ts <file>`).
+ * (summarize with `node --import tsx bench/profile-summary.ts <file>`), and the results count the
+ * Temporal server's requests (its metrics endpoint costs it some CPU, hence not always).
  */
 const PROFILE = process.env.BENCH_PROFILE === '1';
 export const PROFILE_DIR = path.join(__dirname, 'results', 'profiles');
@@ -41,6 +43,8 @@ export interface RunningSystem {
   benchDatabaseUrl: string;
   /** api, worker (the consumer for the baseline), server (Temporal or RabbitMQ), postgres. */
   groups: ProcessGroup[];
+  /** The Temporal server's requests so far, under BENCH_PROFILE=1. */
+  serverRequests?: () => Promise<ServerRequests>;
   stop(): Promise<void>;
 }
 
@@ -116,7 +120,8 @@ export class ProjectSystem extends SystemWithDatabase {
   async start(objectServiceUrl: string, scenario: string): Promise<RunningSystem> {
     await this.emptyTable();
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'presence-bench-'));
-    const server = await startTemporalDevServer({ port: await freePort(), dbFilename: path.join(dataDir, 'temporal.sqlite'), logLevel: 'error' });
+    const metricsPort = PROFILE ? await freePort() : undefined;
+    const server = await startTemporalDevServer({ port: await freePort(), dbFilename: path.join(dataDir, 'temporal.sqlite'), logLevel: 'error', metricsPort });
     const port = await freePort();
     const env = {
       PORT: String(port),
@@ -142,6 +147,7 @@ export class ProjectSystem extends SystemWithDatabase {
         { name: 'server', fresh: true, pids: () => (server.process?.pid ? [server.process.pid] : []) },
         this.postgresGroup(),
       ],
+      serverRequests: metricsPort ? () => readServerRequests(`http://127.0.0.1:${metricsPort}/metrics`) : undefined,
       stop: async () => {
         await Promise.all([stopChild(api, STOP_GRACE_MS), stopChild(worker, STOP_GRACE_MS)]);
         await server.stop();

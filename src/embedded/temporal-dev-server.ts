@@ -11,6 +11,8 @@ export interface DevServerOptions {
   /** SQLite file that keeps workflows across restarts; in memory when unset. */
   dbFilename?: string;
   namespace?: string;
+  /** Serves the server's Prometheus metrics on this port (`/metrics`); none when unset. */
+  metricsPort?: number;
   /** The server's own log level on stderr. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -55,6 +57,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--namespace', namespace, '--log-level', options.logLevel ?? 'warn'];
   if (options.uiPort !== undefined) args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
   else args.push('--headless');
+  if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   // Write-ahead logging halves the cost of each write against SQLite's default rollback journal
   // (measured with 200 concurrent signal-with-starts), with the same durability on commit.
   if (options.dbFilename) args.push('--db-filename', options.dbFilename, '--sqlite-pragma', 'journal_mode=wal');
