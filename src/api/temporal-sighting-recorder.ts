@@ -24,10 +24,12 @@ export const RECORDER_GRPC_RETRY: Partial<BackoffOptions> = {
 
 /**
  * Ids in flight per API process. It starts where a dev server still answers in time and grows
- * while Temporal answers in under half the deadline; a cluster takes it up to the maximum.
+ * while Temporal answers in under half the deadline; a cluster takes it up to the maximum. The
+ * minimum is one small callback: on an overloaded dev server, 80 ids in flight already meant
+ * 5 signal-with-starts per accepted id, the rest spent on callbacks that timed out.
  */
 export const defaultAdmissionLimit = (): AdmissionLimit =>
-  new AdmissionLimit({ initial: 1_000, min: 100, max: 50_000, fastMs: RECORD_DEADLINE_MS / 2 });
+  new AdmissionLimit({ initial: 1_000, min: 20, max: 50_000, fastMs: RECORD_DEADLINE_MS / 2 });
 
 /** Records each sighting as a signal-with-start into the object's workflow. */
 export class TemporalSightingRecorder implements SightingRecorder {
