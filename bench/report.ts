@@ -134,7 +134,7 @@ export function formatReport(report: Report): string {
 function serverRequestLines(report: Report): string[] {
   const lines: string[] = [];
   for (const [scenario, result] of Object.entries(report.results.project ?? {})) {
-    const requests = lookup(result, 'serverRequests') as Record<'rpc' | 'persistence', Record<string, number>> | undefined;
+    const requests = lookup(result, 'serverRequests') as Record<'rpc' | 'persistence' | 'persistenceSeconds', Record<string, number>> | undefined;
     const ids = num(lookup(result, 'ids'));
     if (!requests || !ids) continue;
     const perThousand = (counts: Record<string, number>) =>
@@ -145,7 +145,8 @@ function serverRequestLines(report: Report): string[] {
     const total = (counts: Record<string, number>) => Math.round((1000 * Object.values(counts).reduce((sum, count) => sum + count, 0)) / ids);
     lines.push(
       `Temporal server per 1,000 ids, ${scenario}: ${total(requests.rpc)} gRPC calls (${perThousand(requests.rpc)}); ` +
-        `${total(requests.persistence)} persistence calls (${perThousand(requests.persistence)})`,
+        `${total(requests.persistence)} persistence calls (${perThousand(requests.persistence)}), ` +
+        `${total(requests.persistenceSeconds ?? {})} s in them, waiting for SQLite included`,
     );
   }
   return lines.length > 0 ? ['', ...lines] : [];

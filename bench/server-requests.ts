@@ -7,20 +7,26 @@ export interface ServerRequests {
   rpc: Record<string, number>;
   /** `service.Operation` → persistence calls, each one a statement or transaction on SQLite. */
   persistence: Record<string, number>;
+  /**
+   * `service.Operation` → seconds spent in those calls, waiting included: far above the server's
+   * CPU time when the calls queue for SQLite's one connection.
+   */
+  persistenceSeconds: Record<string, number>;
 }
 
-const SAMPLE = /^(service_requests|persistence_requests)\{([^}]*)\} (\S+)$/;
+const SAMPLE = /^(service_requests|persistence_requests|persistence_latency_sum)\{([^}]*)\} (\S+)$/;
+const COUNTS_BY_METRIC = { service_requests: 'rpc', persistence_requests: 'persistence', persistence_latency_sum: 'persistenceSeconds' } as const;
 
 export async function readServerRequests(metricsUrl: string): Promise<ServerRequests> {
   const text = await (await fetch(metricsUrl)).text();
-  const requests: ServerRequests = { rpc: {}, persistence: {} };
+  const requests: ServerRequests = { rpc: {}, persistence: {}, persistenceSeconds: {} };
   for (const line of text.split('\n')) {
     const match = SAMPLE.exec(line);
     if (!match) continue;
     const [, metric, labels = '', value] = match;
     const label = (name: string) => new RegExp(`(?:^|,)${name}="([^"]*)"`).exec(labels)?.[1] ?? '?';
     const key = `${label('service_name')}.${label('operation')}`;
-    const counts = metric === 'service_requests' ? requests.rpc : requests.persistence;
+    const counts = requests[COUNTS_BY_METRIC[metric as keyof typeof COUNTS_BY_METRIC]];
     counts[key] = (counts[key] ?? 0) + Number(value);
   }
   return requests;
@@ -35,5 +41,9 @@ export function requestsBetween(before: ServerRequests, after: ServerRequests): 
         .filter(([, count]) => count > 0)
         .sort(([, a], [, b]) => b - a),
     );
-  return { rpc: delta(before.rpc, after.rpc), persistence: delta(before.persistence, after.persistence) };
+  return {
+    rpc: delta(before.rpc, after.rpc),
+    persistence: delta(before.persistence, after.persistence),
+    persistenceSeconds: delta(before.persistenceSeconds, after.persistenceSeconds),
+  };
 }
