@@ -41,9 +41,12 @@ export async function createPresenceWorker(options: PresenceWorkerOptions): Prom
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentChecks + 100,
     // Every new id's first workflow task comes from the shared queue, where the default of 10
     // pollers (2 of them for that queue) waits a loaded server's round trip per task: with a
-    // burst of new ids that held dispatch to a few tasks a second. The server's hints scale
-    // the pollers up to the backlog (docs/performance.md).
-    workflowTaskPollerBehavior: { type: 'autoscaling', maximum: 100 },
+    // burst of new ids that held dispatch to a few tasks a second. 10 on each queue fixes that.
+    // Autoscaling pollers dispatched a little faster still, but on a dev server short of CPU
+    // they slowed the API's signal-with-starts enough to turn callbacks away during a database
+    // outage (docs/performance.md).
+    workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 20 },
+    nonStickyToStickyPollRatio: 0.5,
     // On shutdown, running checks get this long to finish; the rest are retried by another worker.
     shutdownGraceTime: '10s',
     // Checks stuck retrying against a dead object service can keep a graceful shutdown from ever
