@@ -28,7 +28,7 @@ export const RECORDER_GRPC_RETRY: Partial<BackoffOptions> = {
  * minimum is one small callback: on an overloaded dev server, 80 ids in flight already meant
  * 5 signal-with-starts per accepted id, the rest spent on callbacks that timed out.
  */
-export const defaultAdmissionLimit = (): AdmissionLimit =>
+const defaultAdmissionLimit = (): AdmissionLimit =>
   new AdmissionLimit({ initial: 1_000, min: 20, max: 50_000, fastMs: RECORD_DEADLINE_MS / 2 });
 
 /** Records each sighting as a signal-with-start into the object's workflow. */
