@@ -1,6 +1,6 @@
 import type { ConfirmChannel } from 'amqplib';
 import { buildApi } from '../../src/api/server';
-import { RecorderUnavailableError, type SightingRecorder } from '../../src/api/sighting-recorder';
+import { RecorderUnavailableError, type AcceptedCallback, type CallbackRecorder } from '../../src/api/callback-recorder';
 import { createLogger } from '../../src/logger';
 import { connectQueue, encodeSighting, queueSettingsFromEnv } from './sightings-queue';
 
@@ -9,13 +9,13 @@ import { connectQueue, encodeSighting, queueSettingsFromEnv } from './sightings-
  * with a recorder that publishes each id as a persistent message and answers only once the
  * broker has confirmed every one of them.
  */
-class QueueSightingRecorder implements SightingRecorder {
+class QueueSightingRecorder implements CallbackRecorder {
   constructor(
     private readonly channel: ConfirmChannel,
     private readonly queue: string,
   ) {}
 
-  async record(objectIds: readonly number[], receivedAtMs: number): Promise<void> {
+  async record({ objectIds, receivedAtMs }: AcceptedCallback): Promise<void> {
     try {
       await Promise.all(
         objectIds.map(

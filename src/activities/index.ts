@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import type { createHandOut } from './hand-out';
 import { ObjectServiceError, type ObjectServiceClient, type ObjectStatus } from './object-service';
 import type { ObjectsRepository } from './objects-repository';
 
@@ -8,7 +9,8 @@ export interface ActivityDependencies {
   objectTtlSeconds: number;
 }
 
-export type PresenceActivities = ReturnType<typeof createActivities>;
+/** Every activity the workflows call; the worker registers the hand-out beside the checks. */
+export type PresenceActivities = ReturnType<typeof createActivities> & { handOutSightings: ReturnType<typeof createHandOut> };
 
 /** What one check found: shown as the local activity's result in the Web UI. */
 export type CheckOutcome = 'offline' | 'recorded' | 'already-newer' | 'expired';
@@ -21,41 +23,33 @@ export function createActivities({ objectService, objects, objectTtlSeconds }: A
     log.info('sighting expired before it was confirmed; not recorded', { objectId, receivedAtMs });
     return true;
   };
-  const record = async (objectId: number, receivedAtMs: number): Promise<CheckOutcome> => {
-    if (hasExpired(objectId, receivedAtMs)) return 'expired';
-    return (await objects.recordSeen(objectId, new Date(receivedAtMs))) ? 'recorded' : 'already-newer';
+
+  const fetchStatus = async (objectId: number): Promise<ObjectStatus> => {
+    try {
+      return await objectService.fetchStatus(objectId, Context.current().cancellationSignal);
+    } catch (error) {
+      if (!(error instanceof ObjectServiceError)) throw error;
+      throw ApplicationFailure.create({
+        type: `ObjectService.${error.failure}`,
+        message: error.message,
+        nonRetryable: !error.retryable,
+      });
+    }
   };
 
-  const activities = {
+  return {
     /**
      * One sighting's whole check, in one local activity: the status, then the write if online.
-     * One marker and one worker round trip instead of two. A retry after a failed write asks
-     * the object service again, which the write's monotonic upsert makes safe.
+     * A retry after a failed write asks the object service again, which the write's monotonic
+     * upsert makes safe.
      */
     async checkObject(objectId: number, receivedAtMs: number): Promise<CheckOutcome> {
       // A backlog (after an outage) must not cost the object service requests it cannot use.
       if (hasExpired(objectId, receivedAtMs)) return 'expired';
-      const { online } = await activities.fetchObjectStatus(objectId);
-      return online ? record(objectId, receivedAtMs) : 'offline';
-    },
-
-    /** Workflows started before `checkObject` existed replay with this and `recordSighting`. */
-    async fetchObjectStatus(objectId: number): Promise<ObjectStatus> {
-      try {
-        return await objectService.fetchStatus(objectId, Context.current().cancellationSignal);
-      } catch (error) {
-        if (!(error instanceof ObjectServiceError)) throw error;
-        throw ApplicationFailure.create({
-          type: `ObjectService.${error.failure}`,
-          message: error.message,
-          nonRetryable: !error.retryable,
-        });
-      }
-    },
-
-    /** Writes a confirmed sighting, unless it already lies beyond the TTL. */
-    async recordSighting(objectId: number, receivedAtMs: number): Promise<boolean> {
-      return (await record(objectId, receivedAtMs)) === 'recorded';
+      const { online } = await fetchStatus(objectId);
+      if (!online) return 'offline';
+      if (hasExpired(objectId, receivedAtMs)) return 'expired';
+      return (await objects.recordSeen(objectId, new Date(receivedAtMs))) ? 'recorded' : 'already-newer';
     },
 
     async deleteStaleObjects(ttlSeconds: number): Promise<number> {
@@ -66,5 +60,4 @@ export function createActivities({ objectService, objects, objectTtlSeconds }: A
       return deleted;
     },
   };
-  return activities;
 }

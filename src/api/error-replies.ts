@@ -24,7 +24,8 @@ const codeByFastifyError: Record<string, string> = {
 /** Maps a request error to the contract's `{ error, message }` body and a status code. */
 export function errorReplyFor(error: FastifyError): { statusCode: number; body: ErrorReply } {
   if (error.validation) {
-    return { statusCode: 400, body: { error: 'invalid_body', message: error.message } };
+    const code = error.validationContext === 'headers' ? 'invalid_header' : 'invalid_body';
+    return { statusCode: 400, body: { error: code, message: error.message } };
   }
   const statusCode = error.statusCode ?? 500;
   if (statusCode >= 500) {

@@ -4,7 +4,7 @@ import { exitOnFatalError, onShutdownSignal } from '../lifecycle';
 import { createLogger } from '../logger';
 import { connectClient } from '../temporal/client';
 import { buildApi } from './server';
-import { RECORDER_GRPC_RETRY, TemporalSightingRecorder } from './temporal-sighting-recorder';
+import { RECORDER_GRPC_RETRY, TemporalCallbackRecorder } from './temporal-callback-recorder';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const client = await connectClient(config, RECORDER_GRPC_RETRY);
   const db = connectDatabase(databaseUrlOf(config), 2);
   const app = buildApi({
-    recorder: new TemporalSightingRecorder(client, config.taskQueue),
+    recorder: new TemporalCallbackRecorder(client, config.taskQueue),
     isDatabaseReachable: () => isDatabaseReachable(db),
     callbackToken: config.callbackToken,
     logger,

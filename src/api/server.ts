@@ -12,13 +12,13 @@ import {
 import { installErrorReplies, type ErrorReply } from './error-replies';
 import { installStrictJsonParser } from './json-body-parser';
 import { ApiMetrics } from './metrics';
-import { RecorderOverloadedError, RecorderUnavailableError, type SightingRecorder } from './sighting-recorder';
+import { callbackWorkflowId, IDEMPOTENCY_KEY_PATTERN, RecorderUnavailableError, type CallbackRecorder } from './callback-recorder';
 
 /** How long a client may take to send a whole request; a slow or stalled one is cut off then. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 export interface ApiDependencies {
-  recorder: SightingRecorder;
+  recorder: CallbackRecorder;
   isDatabaseReachable: () => Promise<boolean>;
   /** When set, callbacks must carry `Authorization: Bearer <token>`. */
   callbackToken?: string;
@@ -69,14 +69,24 @@ export function buildApi(dependencies: ApiDependencies): FastifyInstance {
         errorResponse: (error): ErrorReply => ({ error: 'unauthorized', message: error.message }),
       });
     }
-    callbacks.post<{ Body: CallbackBody }>(
+    callbacks.post<{ Body: CallbackBody; Headers: { 'idempotency-key'?: string } }>(
       '/callback',
       {
         schema: {
           summary: 'Record a callback: every id gets a status check',
           description:
-            'Answers 202 once every distinct id is durably recorded in Temporal; 503 when that is not possible (nothing counts as accepted then).',
+            'Answers 202 once the callback (all its distinct ids) is durably recorded in Temporal; 503 when that is not possible (then nothing of it was recorded).',
           security: callbackToken ? [{ callbackToken: [] }] : [],
+          headers: {
+            type: 'object',
+            properties: {
+              'idempotency-key': {
+                type: 'string',
+                pattern: IDEMPOTENCY_KEY_PATTERN,
+                description: 'Records the callback at most once per key: a repeat is answered 202 and records nothing more',
+              },
+            },
+          },
           body: callbackBodySchema,
           response: {
             202: { type: 'object', required: ['accepted'], properties: { accepted: { type: 'integer', description: 'distinct ids recorded' } } },
@@ -89,24 +99,18 @@ export function buildApi(dependencies: ApiDependencies): FastifyInstance {
         const receivedAtMs = Date.now();
         const objectIds = [...new Set(request.body.object_ids)];
         if (objectIds.length > 0) {
+          const workflowId = callbackWorkflowId(request.headers['idempotency-key']);
           try {
-            await recorder.record(objectIds, receivedAtMs);
-            metrics.idsRecorded.inc(objectIds.length);
+            await recorder.record({ workflowId, objectIds, receivedAtMs });
           } catch (error) {
-            if (error instanceof RecorderOverloadedError) {
-              request.errorCode = 'overloaded';
-              return reply
-                .code(503)
-                .header('retry-after', '1')
-                .send({ error: 'overloaded', message: 'too many ids are being recorded right now; nothing was recorded, retry shortly' });
-            }
             if (!(error instanceof RecorderUnavailableError)) throw error;
             request.log.warn({ err: error, ids: objectIds.length }, 'callback not recorded');
             request.errorCode = 'unavailable';
             return reply
               .code(503)
-              .send({ error: 'unavailable', message: 'the callback could not be recorded durably; nothing in it counts as accepted' });
+              .send({ error: 'unavailable', message: 'the callback could not be recorded durably; nothing in it was recorded' });
           }
+          metrics.idsRecorded.inc(objectIds.length);
         }
         return reply.code(202).send({ accepted: objectIds.length });
       },

@@ -1,5 +1,8 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { AdaptiveConcurrency } from '../activities/adaptive-concurrency';
+import { createHandOut } from '../activities/hand-out';
 import { ObjectServiceClient } from '../activities/object-service';
 import { ObjectsRepository } from '../activities/objects-repository';
 import type { Database } from '../db/prisma';
@@ -19,19 +22,41 @@ export interface PresenceWorkerOptions {
   db: Database;
 }
 
-/** A worker that runs the presence and cleanup workflows and their activities. */
+/**
+ * Signal-with-starts the hand-outs of one worker send at once. A dev server answers one in a few
+ * milliseconds when idle; past about 100 ms they only queue in the server, ahead of the API's
+ * callback starts.
+ */
+const handOutConcurrency = () => new AdaptiveConcurrency({ initial: 20, min: 4, max: 500, targetMs: 100 });
+
+function handOutMetrics() {
+  const meter = Runtime.instance().metricMeter;
+  return {
+    backlog: meter.createGauge('presence_handout_backlog', 'int', 'ids', 'Ids of accepted callbacks this worker has yet to hand to their object workflow'),
+    expired: meter.createCounter('presence_sightings_expired', 'ids', 'Ids not handed out because their callback was older than the TTL'),
+  };
+}
+
+/** A worker that runs the callback, presence and cleanup workflows and their activities. */
 export async function createPresenceWorker(options: PresenceWorkerOptions): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const objectService = new ObjectServiceClient(options.objectServiceUrl, { connections: options.maxConcurrentChecks });
+  // The worker's own connection also carries the hand-outs' signal-with-starts.
+  const client = new Client({ connection: options.connection, namespace: options.namespace });
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...workflowCode(),
-    activities: createActivities({
-      objectService,
-      objects: new ObjectsRepository(options.db),
-      objectTtlSeconds: options.objectTtlSeconds,
-    }),
+    activities: {
+      ...createActivities({ objectService, objects: new ObjectsRepository(options.db), objectTtlSeconds: options.objectTtlSeconds }),
+      handOutSightings: createHandOut({
+        client,
+        taskQueue: options.taskQueue,
+        objectTtlSeconds: options.objectTtlSeconds,
+        concurrency: handOutConcurrency(),
+        metrics: handOutMetrics(),
+      }),
+    },
     // Local activities are not subject to the task queue's activity rate limit, so this
     // per-worker slot count is what protects the object service.
     maxConcurrentLocalActivityExecutions: options.maxConcurrentChecks,

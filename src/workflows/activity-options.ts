@@ -22,6 +22,17 @@ export const sightingCheckOptions: LocalActivityOptions = {
   retry: retryForever,
 };
 
+/**
+ * The hand-out of a callback's ids. A large callback takes a while on a busy server, so the
+ * attempt may run long; a worker that dies is noticed by its missing heartbeat instead, and the
+ * next attempt resumes from the last heartbeat.
+ */
+export const handOutOptions: ActivityOptions = {
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '20s',
+  retry: retryForever,
+};
+
 export const cleanupOptions: ActivityOptions = {
   startToCloseTimeout: '30s',
   retry: retryForever,

@@ -1,3 +1,4 @@
+export { callbackWorkflow, type CallbackInput } from './callback';
 export { objectPresenceWorkflow, type ObjectPresenceInput } from './object-presence';
 export { cleanupWorkflow } from './cleanup';
 export { checkStateQuery, objectWorkflowId, sightedSignal, type ObjectCheckState } from './sighting';

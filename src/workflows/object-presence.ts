@@ -2,7 +2,6 @@ import {
   condition,
   continueAsNew,
   log,
-  patched,
   proxyLocalActivities,
   setHandler,
   TemporalFailure,
@@ -12,23 +11,7 @@ import type { PresenceActivities } from '../activities';
 import { sightingCheckOptions } from './activity-options';
 import { checkStateQuery, sightedSignal } from './sighting';
 
-const { checkObject, fetchObjectStatus, recordSighting } = proxyLocalActivities<PresenceActivities>(sightingCheckOptions);
-
-/**
- * Marks histories whose checks run as one local activity. Workflows started before that change
- * replay with the two they began with (status, then write); once none of them runs, that branch
- * and its activities can go.
- */
-const ONE_ACTIVITY_PER_CHECK = 'one-activity-per-check';
-
-async function checkSighting(objectId: number, receivedAtMs: number): Promise<void> {
-  if (patched(ONE_ACTIVITY_PER_CHECK)) {
-    await checkObject(objectId, receivedAtMs);
-    return;
-  }
-  const { online } = await fetchObjectStatus(objectId);
-  if (online) await recordSighting(objectId, receivedAtMs);
-}
+const { checkObject } = proxyLocalActivities<PresenceActivities>(sightingCheckOptions);
 
 /**
  * How long a workflow waits for the next sighting after its last check. Ids repeat every few
@@ -66,7 +49,7 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
     pendingReceivedAtMs = undefined;
     checking = true;
     try {
-      await checkSighting(objectId, receivedAtMs);
+      await checkObject(objectId, receivedAtMs);
     } catch (error) {
       // A check that failed for good (the object service rejected the id) fails the workflow,
       // visibly, unless a newer sighting is waiting: that one gets its own check.

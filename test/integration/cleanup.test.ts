@@ -7,6 +7,7 @@ import { ObjectServiceClient } from '../../src/activities/object-service';
 import { ObjectsRepository } from '../../src/activities/objects-repository';
 import { CLEANUP_SCHEDULE_ID, ensureCleanupSchedule } from '../../src/worker/cleanup-schedule';
 import { TestStack } from '../support/stack';
+import { answer, startStubObjectService } from '../support/stub-object-service';
 import { eventually } from '../support/wait';
 
 describe('expiry on a real Temporal server and PostgreSQL', () => {
@@ -41,18 +42,18 @@ describe('expiry on a real Temporal server and PostgreSQL', () => {
     assert.deepEqual(description.action.type === 'startWorkflow' && description.action.args, [45]);
   });
 
-  it('neither checks nor writes a sighting that expired before its check', async () => {
-    const activities = createActivities({
-      objectService: new ObjectServiceClient('http://127.0.0.1:1'),
-      objects,
-      objectTtlSeconds: 30,
-    });
-    const environment = new MockActivityEnvironment();
-    // The object service address refuses connections: asking it would fail the check.
-    assert.equal(await environment.run(activities.checkObject, 78, Date.now() - 31_000), 'expired');
-    assert.equal(await environment.run(activities.recordSighting, 77, Date.now() - 31_000), false);
-    assert.equal((await stack.rows()).has(77), false);
-    assert.equal(await environment.run(activities.recordSighting, 77, Date.now()), true);
-    assert.equal((await stack.rows()).has(77), true);
+  it('neither asks about nor writes a sighting that expired before its check', async () => {
+    const objectService = await startStubObjectService((id, _attempt, response) => answer(response, 200, { id, online: true }));
+    try {
+      const activities = createActivities({ objectService: new ObjectServiceClient(objectService.url), objects, objectTtlSeconds: 30 });
+      const environment = new MockActivityEnvironment();
+      assert.equal(await environment.run(activities.checkObject, 77, Date.now() - 31_000), 'expired');
+      assert.equal(objectService.attempts.get(77), undefined);
+      assert.equal((await stack.rows()).has(77), false);
+      assert.equal(await environment.run(activities.checkObject, 77, Date.now()), 'recorded');
+      assert.equal((await stack.rows()).has(77), true);
+    } finally {
+      await objectService.close();
+    }
   });
 });

@@ -7,6 +7,7 @@ import { ObjectsRepository } from '../../src/activities/objects-repository';
 import { objectWorkflowId } from '../../src/workflows';
 import { answer, startStubObjectService, type StubObjectService } from '../support/stub-object-service';
 import { TestStack } from '../support/stack';
+import { eventually } from '../support/wait';
 
 type Behaviour = (attempt: number, response: ServerResponse) => void;
 
@@ -118,7 +119,10 @@ describe('presence tracking on a real Temporal server and PostgreSQL', () => {
     const id = 300;
     behaviours.set(id, (_attempt, response) => answer(response, 400, 'invalid id'));
     assert.equal((await stack.postCallback([id])).status, 202);
-    const failure = await stack.client.workflow.getHandle(objectWorkflowId(id)).result().then(
+    // The object's workflow starts once the callback's ids are handed out, just after the 202.
+    const handle = stack.client.workflow.getHandle(objectWorkflowId(id));
+    await eventually(() => handle.describe(), `the workflow of object ${id}`);
+    const failure = await handle.result().then(
       () => assert.fail('the workflow should fail'),
       (error: unknown) => error,
     );

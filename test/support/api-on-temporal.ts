@@ -1,8 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import type { AdmissionLimit } from '../../src/api/admission-limit';
 import { buildApi } from '../../src/api/server';
-import { RECORDER_GRPC_RETRY, TemporalSightingRecorder } from '../../src/api/temporal-sighting-recorder';
+import { RECORDER_GRPC_RETRY, TemporalCallbackRecorder } from '../../src/api/temporal-callback-recorder';
 import { loadConfig } from '../../src/config';
 import { startTemporalDevServer, type DevServer } from '../../src/embedded/temporal-dev-server';
 import { connectClient } from '../../src/temporal/client';
@@ -17,10 +16,10 @@ export interface ApiOnTemporal {
   stop(): Promise<void>;
 }
 
-export async function startApiOnTemporal(taskQueue: string, admission?: AdmissionLimit): Promise<ApiOnTemporal> {
+export async function startApiOnTemporal(taskQueue: string): Promise<ApiOnTemporal> {
   const server = await startTemporalDevServer({ port: await freePort(), logLevel: 'error' });
   const client = await connectClient(loadConfig({ TEMPORAL_ADDRESS: server.address }), RECORDER_GRPC_RETRY);
-  const api = buildApi({ recorder: new TemporalSightingRecorder(client, taskQueue, admission), isDatabaseReachable: async () => true });
+  const api = buildApi({ recorder: new TemporalCallbackRecorder(client, taskQueue), isDatabaseReachable: async () => true });
   return {
     server,
     client,

@@ -1,15 +1,13 @@
-import { RecorderOverloadedError, RecorderUnavailableError, type SightingRecorder } from '../../src/api/sighting-recorder';
+import { RecorderUnavailableError, type AcceptedCallback, type CallbackRecorder } from '../../src/api/callback-recorder';
 
 /** Stands in for Temporal in API unit tests; the integration tests use the real server. */
-export class InMemoryRecorder implements SightingRecorder {
-  calls: Array<{ objectIds: readonly number[]; receivedAtMs: number }> = [];
+export class InMemoryRecorder implements CallbackRecorder {
+  calls: AcceptedCallback[] = [];
   available = true;
-  overloaded = false;
 
-  async record(objectIds: readonly number[], receivedAtMs: number): Promise<void> {
+  async record(callback: AcceptedCallback): Promise<void> {
     if (!this.available) throw new RecorderUnavailableError('Temporal is away');
-    if (this.overloaded) throw new RecorderOverloadedError('too much in flight');
-    this.calls.push({ objectIds, receivedAtMs });
+    this.calls.push(callback);
   }
 
   async isReachable(): Promise<boolean> {

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../src/api/server';
-import { RECORDER_GRPC_RETRY, TemporalSightingRecorder } from '../../src/api/temporal-sighting-recorder';
+import { RECORDER_GRPC_RETRY, TemporalCallbackRecorder } from '../../src/api/temporal-callback-recorder';
 import { loadConfig } from '../../src/config';
 import { connectClient } from '../../src/temporal/client';
 import { connectDatabase, isDatabaseReachable, type Database } from '../../src/db/prisma';
@@ -52,7 +52,7 @@ export class TestStack {
     stack.workerConnection = await NativeConnection.connect({ address: server.address });
     await stack.startWorker();
     stack.api = buildApi({
-      recorder: new TemporalSightingRecorder(stack.client, stack.taskQueue),
+      recorder: new TemporalCallbackRecorder(stack.client, stack.taskQueue),
       isDatabaseReachable: () => isDatabaseReachable(stack.db),
     });
     stack.callbackUrl = `${await stack.api.listen({ port: 0, host: '127.0.0.1' })}/callback`;

@@ -12,7 +12,6 @@ describe('callback API', () => {
   beforeEach(() => {
     recorder.calls = [];
     recorder.available = true;
-    recorder.overloaded = false;
     databaseUp = true;
   });
 
@@ -83,12 +82,33 @@ describe('callback API', () => {
     assert.equal(response.json().error, 'unavailable');
   });
 
-  it('answers 503 overloaded with Retry-After when the callback is turned away', async () => {
-    recorder.overloaded = true;
-    const response = await post('{"object_ids": [1, 2]}');
-    assert.equal(response.statusCode, 503);
-    assert.equal(response.json().error, 'overloaded');
-    assert.equal(response.headers['retry-after'], '1');
+  it('records a callback under a workflow id of its own, or the one its Idempotency-Key names', async () => {
+    await post('{"object_ids": [1]}');
+    await post('{"object_ids": [1]}');
+    await app.inject({
+      method: 'POST',
+      url: '/callback',
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'sender-42' },
+      payload: '{"object_ids": [1]}',
+    });
+    const [first, second, keyed] = recorder.calls.map(({ workflowId }) => workflowId);
+    assert.match(first ?? '', /^callback-[0-9a-f-]{36}$/);
+    assert.notEqual(first, second);
+    assert.equal(keyed, 'callback-key-sender-42');
+  });
+
+  it('rejects an Idempotency-Key that cannot name a workflow, and records nothing', async () => {
+    for (const key of ['', 'with space', 'quote"d', 'x'.repeat(201)]) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/callback',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        payload: '{"object_ids": [1]}',
+      });
+      assert.equal(response.statusCode, 400, `key ${JSON.stringify(key)}`);
+      assert.equal(response.json().error, 'invalid_header');
+    }
+    assert.equal(recorder.calls.length, 0);
   });
 
   it('answers 404 in the error shape for unknown routes', async () => {
@@ -116,8 +136,6 @@ describe('callback API', () => {
   it('serves Prometheus metrics: callbacks by outcome and reason, ids recorded, latency', async () => {
     await post('{"object_ids": [1, 2, 2]}');
     await post('{"object_ids": [-1]}');
-    recorder.overloaded = true;
-    await post('{"object_ids": [3]}');
     recorder.available = false;
     await post('{"object_ids": [3]}');
     const response = await app.inject({ method: 'GET', url: '/metrics' });
@@ -127,7 +145,6 @@ describe('callback API', () => {
     assert.match(text, /presence_callbacks_total\{outcome="accepted",reason=""\} [1-9]/);
     assert.match(text, /presence_callbacks_total\{outcome="rejected",reason="invalid_body"\} [1-9]/);
     assert.match(text, /presence_callbacks_total\{outcome="unavailable",reason="unavailable"\} [1-9]/);
-    assert.match(text, /presence_callbacks_total\{outcome="unavailable",reason="overloaded"\} [1-9]/);
     assert.match(text, /presence_callback_ids_recorded_total [1-9]/);
     assert.match(text, /presence_callback_duration_seconds_bucket\{le="0.1",outcome="accepted"\} [1-9]/);
     assert.match(text, /process_cpu_seconds_total/);
