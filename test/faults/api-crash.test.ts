@@ -20,13 +20,14 @@ describe('the API dies while callbacks arrive', () => {
     await harness.startApi();
     await sleep(1_500);
 
-    const { totals, processed, summary } = await harness.settle(driver, 180_000);
+    const { totals, processed, refusedButWritten, summary } = await harness.settle(driver, 180_000);
     const whileDown = totals.answers.filter(({ sentAt }) => sentAt >= downSince && sentAt < upAgain);
     t.diagnostic(`${summary}; ${whileDown.length} callbacks sent while down, all failed at the sender`);
     assert.ok(whileDown.length > 0);
     assert.ok(whileDown.every(({ status }) => status < 200 || status >= 300));
     assert.ok(totals.answers.some(({ sentAt, status }) => sentAt > upAgain && status === 202), 'accepts again after the restart');
     assert.equal(processed, totals.accepted);
+    assert.equal(refusedButWritten, 0, 'a refused callback recorded nothing');
   });
 
   it('SIGTERM: in-flight callbacks are answered before it exits, and nothing is lost', async (t) => {
@@ -39,9 +40,10 @@ describe('the API dies while callbacks arrive', () => {
     await harness.startApi();
     await sleep(500);
 
-    const { totals, processed, summary } = await harness.settle(driver, 180_000);
+    const { totals, processed, refusedButWritten, summary } = await harness.settle(driver, 180_000);
     t.diagnostic(`exit code ${code}; ${summary}`);
     assert.equal(code, 0);
     assert.equal(processed, totals.accepted);
+    assert.equal(refusedButWritten, 0, 'a refused callback recorded nothing');
   });
 });

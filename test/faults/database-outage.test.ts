@@ -20,7 +20,7 @@ describe('PostgreSQL is unreachable for a while', () => {
     await harness.proxy.open();
     await sleep(1_000);
 
-    const { totals, processed, summary } = await harness.settle(driver, 180_000);
+    const { totals, processed, refusedButWritten, summary } = await harness.settle(driver, 180_000);
     t.diagnostic(`${summary}`);
     assert.equal(readiness.status, 503);
     assert.deepEqual({ temporal: readiness.body.temporal, database: readiness.body.database }, { temporal: true, database: false });
@@ -32,6 +32,7 @@ describe('PostgreSQL is unreachable for a while', () => {
       `answers: ${JSON.stringify(totals.answers.map(({ status }) => status))}`,
     );
     assert.equal(processed, totals.accepted);
+    assert.equal(refusedButWritten, 0, 'a refused callback recorded nothing');
   });
 
   it('the cleanup schedule keeps running through the outage', async () => {

@@ -23,7 +23,7 @@ describe('the Temporal server is killed with SIGKILL and restarted on the same d
     // API and worker were not restarted: they reconnect on their own.
     await eventually(async () => (totalsAcceptedSince(driver, upAgain) ? true : undefined), 'a callback accepted after the restart', 30_000);
 
-    const { totals, processed, summary } = await harness.settle(driver, 180_000);
+    const { totals, processed, refusedButWritten, summary } = await harness.settle(driver, 180_000);
     const whileDown = totals.answers.filter(({ sentAt }) => sentAt >= downSince + 100 && sentAt < upAgain);
     t.diagnostic(`${summary}; while down: ${JSON.stringify(whileDown.map(({ status }) => status))}`);
     assert.equal(readiness.status, 503);
@@ -31,6 +31,7 @@ describe('the Temporal server is killed with SIGKILL and restarted on the same d
     assert.ok(whileDown.length > 0);
     assert.ok(whileDown.every(({ status }) => status === 503), 'every callback while Temporal is away gets a 503');
     assert.equal(processed, totals.accepted);
+    assert.equal(refusedButWritten, 0, 'a refused callback recorded nothing');
     assert.equal((await harness.readiness()).status, 200);
   });
 });

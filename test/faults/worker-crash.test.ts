@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
+import { sendCallback } from '../../src/tester/callback-sender';
 import { CallbackDriver } from '../support/callback-driver';
 import { runningSystem } from '../support/fault-harness';
+import { eventually } from '../support/wait';
 
 describe('a worker dies in the middle of checks', () => {
   const system = runningSystem({ latencyMs: [300, 1_500] });
@@ -18,10 +20,11 @@ describe('a worker dies in the middle of checks', () => {
     await harness.startWorker();
     await sleep(2_000);
 
-    const { totals, processed, summary } = await harness.settle(driver, 180_000);
+    const { totals, processed, refusedButWritten, summary } = await harness.settle(driver, 180_000);
     t.diagnostic(`${summary}`);
     assert.ok(totals.accepted > 0);
     assert.equal(processed, totals.accepted);
+    assert.equal(refusedButWritten, 0, 'a refused callback recorded nothing');
   });
 
   it('SIGTERM: the worker stops cleanly within its grace time, and nothing is lost', async (t) => {
@@ -36,11 +39,12 @@ describe('a worker dies in the middle of checks', () => {
     await harness.startWorker();
     await sleep(1_000);
 
-    const { totals, processed, summary } = await harness.settle(driver, 180_000);
+    const { totals, processed, refusedButWritten, summary } = await harness.settle(driver, 180_000);
     t.diagnostic(`stopped after ${stoppedAfterMs} ms with code ${code}; ${summary}`);
     assert.equal(code, 0);
     assert.ok(stoppedAfterMs < 15_000);
     assert.equal(processed, totals.accepted);
+    assert.equal(refusedButWritten, 0, 'a refused callback recorded nothing');
   });
 });
 
@@ -61,9 +65,33 @@ describe('a worker is stopped while the object service is down', () => {
     await harness.reopenObjectService(objectServiceUrl);
     await harness.startWorker();
 
-    const { totals, processed, summary } = await harness.settle(driver, 180_000);
+    const { totals, processed, refusedButWritten, summary } = await harness.settle(driver, 180_000);
     t.diagnostic(`stopped after ${stoppedAfterMs} ms (code ${code}, signal ${signal}); ${summary}`);
     assert.ok(stoppedAfterMs < 30_000, `stopped after ${stoppedAfterMs} ms`);
     assert.equal(processed, totals.accepted);
+    assert.equal(refusedButWritten, 0, 'a refused callback recorded nothing');
+  });
+});
+
+describe('a worker dies while it hands out a large callback', () => {
+  const system = runningSystem({ latencyMs: [50, 200] });
+
+  it('SIGKILL in the middle of 5,000 ids: the hand-out resumes on the next worker and every id gets its row', async (t) => {
+    const harness = system();
+    const ids = new Set(Array.from({ length: 5_000 }, (_, i) => 5_000_000 + i));
+    const started = Date.now();
+    const answer = await sendCallback(harness.callbackUrl, [...ids]);
+    assert.equal(answer.status, 202, `answered ${answer.status} ${answer.error ?? ''} in ${answer.latencyMs} ms`);
+    await eventually(async () => ((await harness.countRows(ids)) >= 100 ? true : undefined), 'the first rows', 60_000);
+    harness.worker?.kill('SIGKILL');
+    await harness.worker?.exited;
+    const rowsWhenKilled = await harness.countRows(ids);
+    await sleep(1_000);
+    await harness.startWorker();
+
+    const processed = await harness.waitForRows(ids, 600_000);
+    t.diagnostic(`acknowledged in ${answer.latencyMs} ms; ${rowsWhenKilled} rows when the worker was killed, ${processed} of ${ids.size} after ${Date.now() - started} ms`);
+    assert.ok(rowsWhenKilled < ids.size, 'the worker died before the hand-out was through');
+    assert.equal(processed, ids.size);
   });
 });

@@ -6,6 +6,8 @@ export interface DriverTotals {
   failed: number;
   /** Ids of every callback answered 2xx. */
   acceptedIds: Set<number>;
+  /** Ids of every callback answered with an error status: none of them may be recorded. */
+  refusedIds: Set<number>;
   /** Every answer, in order of sending: when it was sent and what came back (status 0: no answer). */
   answers: Array<{ sentAt: number; status: number }>;
 }
@@ -15,7 +17,7 @@ export interface DriverTotals {
  * so that every accepted id can be looked for in the table afterwards.
  */
 export class CallbackDriver {
-  readonly totals: DriverTotals = { sent: 0, accepted: 0, failed: 0, acceptedIds: new Set(), answers: [] };
+  readonly totals: DriverTotals = { sent: 0, accepted: 0, failed: 0, acceptedIds: new Set(), refusedIds: new Set(), answers: [] };
   private nextId: number;
   private timer?: NodeJS.Timeout;
   private readonly inFlight = new Set<Promise<void>>();
@@ -49,6 +51,8 @@ export class CallbackDriver {
         for (const id of ids) this.totals.acceptedIds.add(id);
       } else {
         this.totals.failed += ids.length;
+        // A callback with no answer at all (status 0) may or may not have been recorded.
+        if (result.status !== undefined) for (const id of ids) this.totals.refusedIds.add(id);
       }
     });
     this.inFlight.add(sending);

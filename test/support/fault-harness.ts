@@ -132,12 +132,21 @@ export class FaultHarness {
     await this.direct.query('INSERT INTO objects (id, last_seen) VALUES ($1, $2)', [id, lastSeen]);
   }
 
-  /** Stops the driver and waits until every accepted id has a row, or gives up after `timeoutMs`. */
-  async settle(driver: CallbackDriver, timeoutMs = 90_000): Promise<{ totals: DriverTotals; processed: number; summary: string }> {
+  /**
+   * Stops the driver and waits until every accepted id has a row, or gives up after `timeoutMs`.
+   * `refusedButWritten` counts ids of callbacks answered with an error that have a row anyway.
+   */
+  async settle(
+    driver: CallbackDriver,
+    timeoutMs = 90_000,
+  ): Promise<{ totals: DriverTotals; processed: number; refusedButWritten: number; summary: string }> {
     const totals = await driver.stop();
     const processed = await this.waitForRows(totals.acceptedIds, timeoutMs);
-    const summary = `ids sent ${totals.sent}, accepted ${totals.accepted}, processed ${processed}, lost ${totals.accepted - processed}`;
-    return { totals, processed, summary };
+    const refusedButWritten = await this.countRows(totals.refusedIds);
+    const summary =
+      `ids sent ${totals.sent}, accepted ${totals.accepted}, processed ${processed}, lost ${totals.accepted - processed}, ` +
+      `refused ${totals.refusedIds.size} of which written ${refusedButWritten}`;
+    return { totals, processed, refusedButWritten, summary };
   }
 
   /** Waits until every id has a row; returns how many did when it gave up. */
