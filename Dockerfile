@@ -26,7 +26,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM base AS runtime
-ENV NODE_ENV=production
+# The API listens on every interface of the container (outside one it defaults to loopback).
+ENV NODE_ENV=production \
+    HOST=0.0.0.0
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json prisma.config.ts ./

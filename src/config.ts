@@ -1,4 +1,4 @@
-import { cleanEnv, makeValidator, port, str, url, type CleanedEnv } from 'envalid';
+import { cleanEnv, host, makeValidator, port, str, url, type CleanedEnv } from 'envalid';
 
 /** Where `npm start` runs its embedded services; parts started alone look there by default. */
 export const EMBEDDED_TEMPORAL_PORT = 7233;
@@ -34,6 +34,7 @@ const hostPort = makeValidator<string>((input) => {
 
 const specification = {
   PORT: port({ default: 9090, desc: 'HTTP port of the callback API' }),
+  HOST: host({ default: '127.0.0.1', desc: 'Interface the callback API listens on (0.0.0.0: all)' }),
   OBJECT_SERVICE_URL: url({ default: 'http://localhost:9010', desc: 'Base URL of the object service' }),
   DATABASE_URL: postgresUrl({
     default: undefined,
@@ -71,6 +72,8 @@ export interface TemporalTls {
 
 export interface Config {
   port: number;
+  /** Interface the API listens on: loopback unless HOST says otherwise (the container image sets 0.0.0.0). */
+  host: string;
   objectServiceUrl: string;
   /** Undefined when the operator configured none: `npm start` then embeds one. */
   databaseUrl: string | undefined;
@@ -104,6 +107,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   }
   return {
     port: env.PORT,
+    host: env.HOST,
     objectServiceUrl: env.OBJECT_SERVICE_URL.replace(/\/+$/, ''),
     databaseUrl: env.DATABASE_URL,
     temporalAddress: env.TEMPORAL_ADDRESS,

@@ -7,6 +7,7 @@ describe('configuration', () => {
     const config = loadConfig({});
     assert.deepEqual(config, {
       port: 9090,
+      host: '127.0.0.1',
       objectServiceUrl: 'http://localhost:9010',
       databaseUrl: undefined,
       temporalAddress: undefined,
@@ -28,6 +29,7 @@ describe('configuration', () => {
   it('reads every variable', () => {
     const config = loadConfig({
       PORT: '8080',
+      HOST: '0.0.0.0',
       OBJECT_SERVICE_URL: 'http://objects.internal:9010/',
       DATABASE_URL: 'postgresql://app@db:5432/presence',
       TEMPORAL_ADDRESS: 'temporal:7233',
@@ -40,6 +42,7 @@ describe('configuration', () => {
       OBJECT_SERVICE_MAX_CONCURRENCY: '50',
     });
     assert.equal(config.port, 8080);
+    assert.equal(config.host, '0.0.0.0');
     assert.equal(config.objectServiceUrl, 'http://objects.internal:9010');
     assert.equal(config.databaseUrl, 'postgresql://app@db:5432/presence');
     assert.equal(config.temporalAddress, 'temporal:7233');
@@ -52,6 +55,12 @@ describe('configuration', () => {
     assert.equal(config.objectServiceMaxConcurrency, 50);
   });
 
+  it('listens on loopback unless HOST says otherwise', () => {
+    assert.equal(loadConfig({}).host, '127.0.0.1');
+    assert.equal(loadConfig({ HOST: '' }).host, '127.0.0.1');
+    for (const host of ['0.0.0.0', '::', 'localhost', 'api.internal']) assert.equal(loadConfig({ HOST: host }).host, host);
+  });
+
   it('treats empty values as unset', () => {
     assert.equal(loadConfig({ PORT: '', DATABASE_URL: '' }).port, 9090);
   });
@@ -59,6 +68,8 @@ describe('configuration', () => {
   const bad: Array<[string, string]> = [
     ['PORT', 'ninety'],
     ['PORT', '70000'],
+    ['HOST', 'not a host'],
+    ['HOST', 'http://0.0.0.0'],
     ['OBJECT_SERVICE_URL', 'not a url'],
     ['DATABASE_URL', 'mysql://db/presence'],
     ['TEMPORAL_ADDRESS', 'http://temporal:7233'],
