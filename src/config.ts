@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseEnv } from 'node:util';
 import { cleanEnv, host, makeValidator, port, str, url, type CleanedEnv } from 'envalid';
 
 /** Where `npm start` runs its embedded services; parts started alone look there by default. */
@@ -91,8 +94,33 @@ export interface Config {
   objectServiceMaxConcurrency: number;
 }
 
-/** Parses and validates the environment; throws a ConfigError naming every bad variable. */
+/**
+ * Reads `.env` from `directory` into `target` when the file exists. A variable already set there
+ * wins over the file, unless it is empty (empty counts as unset everywhere in this service).
+ * Returns the path read, or undefined when there is no such file.
+ */
+export function loadDotEnv(directory: string = process.cwd(), target: NodeJS.ProcessEnv = process.env): string | undefined {
+  const file = path.join(directory, '.env');
+  let content: string;
+  try {
+    content = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError(`Invalid configuration. .env: cannot read ${file}: ${(error as Error).message}`);
+  }
+  for (const [name, value] of Object.entries(parseEnv(content))) {
+    if (value !== undefined && (target[name] === undefined || target[name] === '')) target[name] = value;
+  }
+  return file;
+}
+
+/**
+ * Parses and validates the environment; throws a ConfigError naming every bad variable.
+ * Called without an argument (or with process.env itself), it first reads `.env` from the current
+ * directory into process.env (see loadDotEnv); given any other object, it reads only that object.
+ */
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  if (environment === process.env) loadDotEnv();
   // Empty strings count as unset, the way .env files and compose files usually mean them.
   const present = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== ''));
   const env: CleanedEnv<typeof specification> = cleanEnv(present, specification, {

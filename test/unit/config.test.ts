@@ -1,6 +1,19 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { ConfigError, EMBEDDED_DATABASE_URL, databaseUrlOf, loadConfig, temporalAddressOf } from '../../src/config';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { parseEnv } from 'node:util';
+import { ConfigError, EMBEDDED_DATABASE_URL, databaseUrlOf, loadConfig, loadDotEnv, temporalAddressOf } from '../../src/config';
+
+/** Asserts that loading `environment` stops with a ConfigError whose message names `name`. */
+function assertNamed(environment: NodeJS.ProcessEnv, name: string | RegExp): void {
+  assert.throws(() => loadConfig(environment), (error: unknown) => {
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.match(error.message, typeof name === 'string' ? new RegExp(`\\b${name}\\b`) : name);
+    return true;
+  });
+}
 
 describe('configuration', () => {
   it('defaults every variable of the contract', () => {
@@ -55,6 +68,11 @@ describe('configuration', () => {
     assert.equal(config.objectServiceMaxConcurrency, 50);
   });
 
+  it('.env.example holds the defaults', () => {
+    const example = parseEnv(readFileSync(path.join(__dirname, '..', '..', '.env.example'), 'utf8'));
+    assert.deepEqual(loadConfig(example), loadConfig({}));
+  });
+
   it('listens on loopback unless HOST says otherwise', () => {
     assert.equal(loadConfig({}).host, '127.0.0.1');
     assert.equal(loadConfig({ HOST: '' }).host, '127.0.0.1');
@@ -100,5 +118,62 @@ describe('configuration', () => {
 
   it('names every bad variable at once', () => {
     assert.throws(() => loadConfig({ PORT: 'x', OBJECT_TTL_SECONDS: 'y' }), /PORT.*OBJECT_TTL_SECONDS|OBJECT_TTL_SECONDS.*PORT/);
+  });
+});
+
+describe('.env', () => {
+  let saved: NodeJS.ProcessEnv;
+  let savedCwd: string;
+  let dir: string;
+
+  beforeEach(() => {
+    saved = { ...process.env };
+    savedCwd = process.cwd();
+    dir = mkdtempSync(path.join(tmpdir(), 'presence-dotenv-'));
+    process.chdir(dir);
+    for (const name of ['PORT', 'HOST', 'LOG_LEVEL', 'TEMPORAL_NAMESPACE', 'OBJECT_TTL_SECONDS']) {
+      delete process.env[name];
+    }
+  });
+
+  afterEach(() => {
+    process.chdir(savedCwd);
+    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+    Object.assign(process.env, saved);
+  });
+
+  it('is read from the current directory by loadConfig(); variables set in the environment win', () => {
+    writeFileSync(path.join(dir, '.env'), '# comment\nPORT=8081\nHOST=0.0.0.0\nLOG_LEVEL="debug"\nTEMPORAL_NAMESPACE=from-file\n');
+    process.env.PORT = '8082';
+    process.env.LOG_LEVEL = '';
+    const config = loadConfig();
+    assert.equal(config.port, 8082, 'the environment wins');
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.logLevel, 'debug', 'an empty variable counts as unset, so the file fills it');
+    assert.equal(config.temporalNamespace, 'from-file', 'the Temporal variables come from .env too');
+    // Into process.env, so that processes started from here (npm start's parts) see the same values.
+    assert.equal(process.env.HOST, '0.0.0.0');
+    assert.equal(process.env.PORT, '8082');
+  });
+
+  it('is optional', () => {
+    assert.equal(loadDotEnv(dir), undefined);
+    assert.equal(loadConfig().port, 9090);
+  });
+
+  it('is not read when loadConfig is given an environment of its own', () => {
+    writeFileSync(path.join(dir, '.env'), 'PORT=8081\n');
+    assert.equal(loadConfig({}).port, 9090);
+    assert.equal(process.env.PORT, undefined);
+  });
+
+  it('a bad value in it stops start-up naming the variable', () => {
+    writeFileSync(path.join(dir, '.env'), 'OBJECT_TTL_SECONDS=soon\n');
+    assertNamed(process.env, 'OBJECT_TTL_SECONDS');
+  });
+
+  it('an unreadable .env stops start-up naming it', () => {
+    mkdirSync(path.join(dir, '.env'));
+    assertNamed(process.env, /\.env\b/);
   });
 });
