@@ -1,32 +1,25 @@
-import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from '@temporalio/client';
 import { temporalAddressOf, type Config } from '../config';
 
-/** What both the client's and the worker's connections need: address, and mTLS or an API key. */
-export type TemporalConnectionOptions = Pick<ConnectionOptions, 'address' | 'tls'> & { apiKey?: string };
+/**
+ * What both the client's (`Connection.connect`) and the worker's (`NativeConnection.connect`)
+ * connections take: address, TLS (mTLS or not), API key and gRPC headers.
+ */
+export type TemporalConnectionOptions = Pick<ConnectionOptions, 'address' | 'tls'> & {
+  apiKey?: string;
+  metadata?: Record<string, string>;
+};
 
 /**
- * Connection options for a self-hosted cluster (mTLS: TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY) or
- * Temporal Cloud (mTLS, or TEMPORAL_API_KEY, which always goes over TLS).
+ * Connection options from the configuration, which loadConfig resolved the way Temporal's own tools
+ * do (TEMPORAL_ADDRESS, TEMPORAL_TLS_*, TEMPORAL_API_KEY, TEMPORAL_GRPC_META_*, TEMPORAL_PROFILE
+ * ...; certificate files already read). No address configured: the embedded dev server's.
+ * The namespace is not part of a connection: it is `config.temporalNamespace`.
  */
 export function temporalConnectionOptions(config: Config): TemporalConnectionOptions {
   const options: TemporalConnectionOptions = { address: temporalAddressOf(config) };
-  if (config.temporalTls) {
-    options.tls = {
-      clientCertPair: { crt: readPem(config.temporalTls.certPath, 'TEMPORAL_TLS_CERT'), key: readPem(config.temporalTls.keyPath, 'TEMPORAL_TLS_KEY') },
-    };
-  }
-  if (config.temporalApiKey) {
-    options.apiKey = config.temporalApiKey;
-    options.tls ??= true;
-  }
+  if (config.temporalTls !== undefined) options.tls = config.temporalTls;
+  if (config.temporalApiKey !== undefined) options.apiKey = config.temporalApiKey;
+  if (config.temporalGrpcMeta !== undefined) options.metadata = { ...config.temporalGrpcMeta };
   return options;
-}
-
-function readPem(path: string, variable: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new Error(`${variable}: cannot read ${path}: ${(error as Error).message}`);
-  }
 }

@@ -25,13 +25,14 @@ describe('configuration', () => {
       databaseUrl: undefined,
       temporalAddress: undefined,
       temporalNamespace: 'default',
+      temporalTls: undefined,
+      temporalApiKey: undefined,
+      temporalGrpcMeta: undefined,
       taskQueue: 'presence',
       objectTtlSeconds: 30,
       cleanupIntervalSeconds: 3,
       logLevel: 'info',
       callbackToken: undefined,
-      temporalTls: undefined,
-      temporalApiKey: undefined,
       workerMetricsPort: 9464,
       objectServiceMaxConcurrency: 200,
     });
@@ -52,6 +53,7 @@ describe('configuration', () => {
       CLEANUP_INTERVAL_SECONDS: '5',
       LOG_LEVEL: 'warn',
       CALLBACK_TOKEN: 's3cret',
+      WORKER_METRICS_PORT: '9465',
       OBJECT_SERVICE_MAX_CONCURRENCY: '50',
     });
     assert.equal(config.port, 8080);
@@ -59,12 +61,14 @@ describe('configuration', () => {
     assert.equal(config.objectServiceUrl, 'http://objects.internal:9010');
     assert.equal(config.databaseUrl, 'postgresql://app@db:5432/presence');
     assert.equal(config.temporalAddress, 'temporal:7233');
+    assert.equal(temporalAddressOf(config), 'temporal:7233');
     assert.equal(config.temporalNamespace, 'presence-prod');
     assert.equal(config.taskQueue, 'presence-q');
     assert.equal(config.objectTtlSeconds, 60);
     assert.equal(config.cleanupIntervalSeconds, 5);
     assert.equal(config.logLevel, 'warn');
     assert.equal(config.callbackToken, 's3cret');
+    assert.equal(config.workerMetricsPort, 9465);
     assert.equal(config.objectServiceMaxConcurrency, 50);
   });
 
@@ -80,7 +84,11 @@ describe('configuration', () => {
   });
 
   it('treats empty values as unset', () => {
-    assert.equal(loadConfig({ PORT: '', DATABASE_URL: '' }).port, 9090);
+    const config = loadConfig({ PORT: '', DATABASE_URL: '', TEMPORAL_ADDRESS: '', TEMPORAL_NAMESPACE: '' });
+    assert.equal(config.port, 9090);
+    assert.equal(config.databaseUrl, undefined);
+    assert.equal(config.temporalAddress, undefined);
+    assert.equal(config.temporalNamespace, 'default');
   });
 
   const bad: Array<[string, string]> = [
@@ -91,33 +99,31 @@ describe('configuration', () => {
     ['OBJECT_SERVICE_URL', 'not a url'],
     ['DATABASE_URL', 'mysql://db/presence'],
     ['TEMPORAL_ADDRESS', 'http://temporal:7233'],
+    ['TEMPORAL_ADDRESS', 'temporal'],
+    ['TEMPORAL_ADDRESS', 'temporal:99999'],
+    ['TEMPORAL_TLS', 'yes'],
     ['OBJECT_TTL_SECONDS', '0'],
     ['OBJECT_TTL_SECONDS', '2.5'],
     ['CLEANUP_INTERVAL_SECONDS', '-3'],
     ['LOG_LEVEL', 'loud'],
     ['OBJECT_SERVICE_MAX_CONCURRENCY', '0'],
     ['WORKER_METRICS_PORT', 'metrics'],
-    ['TEMPORAL_TLS_CERT', '/etc/presence/client.pem'],
-    ['TEMPORAL_TLS_KEY', '/etc/presence/client.key'],
   ];
   for (const [name, value] of bad) {
-    it(`stops with a message naming ${name} for "${value}"`, () => {
-      assert.throws(() => loadConfig({ [name]: value }), (error: unknown) => {
-        assert.ok(error instanceof ConfigError);
-        assert.match(error.message, new RegExp(`\\b${name}\\b`));
-        return true;
-      });
-    });
+    it(`stops with a message naming ${name} for "${value}"`, () => assertNamed({ [name]: value }, name));
   }
 
-  it('reads the mTLS pair and the API key', () => {
-    const config = loadConfig({ TEMPORAL_TLS_CERT: '/c.pem', TEMPORAL_TLS_KEY: '/c.key', TEMPORAL_API_KEY: 'k' });
-    assert.deepEqual(config.temporalTls, { certPath: '/c.pem', keyPath: '/c.key' });
-    assert.equal(config.temporalApiKey, 'k');
+  it('stops on the old TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY, naming the standard variables that replace them', () => {
+    assertNamed({ TEMPORAL_TLS_CERT: '/etc/presence/client.pem' }, /TEMPORAL_TLS_CERT\b.*TEMPORAL_TLS_CLIENT_CERT_PATH/);
+    assertNamed({ TEMPORAL_TLS_KEY: '/etc/presence/client.key' }, /TEMPORAL_TLS_KEY\b.*TEMPORAL_TLS_CLIENT_KEY_PATH/);
   });
 
   it('names every bad variable at once', () => {
-    assert.throws(() => loadConfig({ PORT: 'x', OBJECT_TTL_SECONDS: 'y' }), /PORT.*OBJECT_TTL_SECONDS|OBJECT_TTL_SECONDS.*PORT/);
+    assert.throws(() => loadConfig({ PORT: 'x', OBJECT_TTL_SECONDS: 'y', TEMPORAL_ADDRESS: 'z' }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      for (const name of ['PORT', 'OBJECT_TTL_SECONDS', 'TEMPORAL_ADDRESS']) assert.match(error.message, new RegExp(`\\b${name}\\b`));
+      return true;
+    });
   });
 });
 
@@ -131,7 +137,10 @@ describe('.env', () => {
     savedCwd = process.cwd();
     dir = mkdtempSync(path.join(tmpdir(), 'presence-dotenv-'));
     process.chdir(dir);
-    for (const name of ['PORT', 'HOST', 'LOG_LEVEL', 'TEMPORAL_NAMESPACE', 'OBJECT_TTL_SECONDS']) {
+    // Keep the user's own Temporal profile (if any) out of these tests: an empty config file.
+    writeFileSync(path.join(dir, 'temporal.toml'), '');
+    process.env.TEMPORAL_CONFIG_FILE = path.join(dir, 'temporal.toml');
+    for (const name of ['PORT', 'HOST', 'LOG_LEVEL', 'TEMPORAL_NAMESPACE', 'OBJECT_TTL_SECONDS', 'TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY']) {
       delete process.env[name];
     }
   });
@@ -170,6 +179,11 @@ describe('.env', () => {
   it('a bad value in it stops start-up naming the variable', () => {
     writeFileSync(path.join(dir, '.env'), 'OBJECT_TTL_SECONDS=soon\n');
     assertNamed(process.env, 'OBJECT_TTL_SECONDS');
+  });
+
+  it('an old TEMPORAL_TLS_CERT in it stops start-up too', () => {
+    writeFileSync(path.join(dir, '.env'), 'TEMPORAL_TLS_CERT=/etc/presence/client.pem\n');
+    assertNamed(process.env, /TEMPORAL_TLS_CERT\b.*TEMPORAL_TLS_CLIENT_CERT_PATH/);
   });
 
   it('an unreadable .env stops start-up naming it', () => {
