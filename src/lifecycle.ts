@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from './logger';
 
 /**
@@ -31,4 +32,20 @@ export function exitOnFatalError(logger: Logger) {
     logger.fatal({ err: error }, error instanceof Error ? error.message : String(error));
     process.exit(1);
   };
+}
+
+/**
+ * Runs `attempt` until it succeeds, backing off from 0.5 s to 10 s and logging each failure: a
+ * process started while Temporal is away (a restart of both, a rolling deploy) waits for it
+ * instead of exiting.
+ */
+export async function retryUntilAvailable<T>(what: string, logger: Logger, attempt: () => Promise<T>): Promise<T> {
+  for (let delayMs = 500; ; delayMs = Math.min(delayMs * 2, 10_000)) {
+    try {
+      return await attempt();
+    } catch (error) {
+      logger.warn({ err: error, retryInMs: delayMs }, `${what} is not available yet; retrying`);
+      await sleep(delayMs);
+    }
+  }
 }

@@ -1,6 +1,7 @@
 import type { ConfirmChannel } from 'amqplib';
 import { buildApi } from '../../src/api/server';
-import { RecorderUnavailableError, type AcceptedCallback, type CallbackRecorder } from '../../src/api/callback-recorder';
+import { RecorderUnavailableError, type CallbackRecorder } from '../../src/api/callback-recorder';
+import type { AcceptedCallback } from '../../src/temporal/callback-workflow-start';
 import { createLogger } from '../../src/logger';
 import { connectQueue, encodeSighting, queueSettingsFromEnv } from './sightings-queue';
 
@@ -15,7 +16,7 @@ class QueueSightingRecorder implements CallbackRecorder {
     private readonly queue: string,
   ) {}
 
-  async record({ objectIds, receivedAtMs }: AcceptedCallback): Promise<void> {
+  async record({ objectIds, receivedAtMs }: AcceptedCallback): Promise<string> {
     try {
       await Promise.all(
         objectIds.map(
@@ -27,6 +28,7 @@ class QueueSightingRecorder implements CallbackRecorder {
             }),
         ),
       );
+      return 'rabbitmq';
     } catch (error) {
       throw new RecorderUnavailableError(`RabbitMQ did not confirm the callback: ${(error as Error).message}`, { cause: error });
     }

@@ -4,15 +4,17 @@ import { exitOnFatalError, onShutdownSignal } from '../lifecycle';
 import { createLogger } from '../logger';
 import { connectClient } from '../temporal/client';
 import { buildApi } from './server';
-import { RECORDER_GRPC_RETRY, TemporalCallbackRecorder } from './temporal-callback-recorder';
+import { temporalOrOutboxRecorder } from './outbox-callback-recorder';
+import { RECORDER_GRPC_RETRY } from './temporal-callback-recorder';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'api');
   const client = await connectClient(config, RECORDER_GRPC_RETRY);
-  const db = connectDatabase(databaseUrlOf(config), 2);
+  // Readiness probes, and outbox inserts while Temporal is away.
+  const db = connectDatabase(databaseUrlOf(config), 10);
   const app = buildApi({
-    recorder: new TemporalCallbackRecorder(client, config.taskQueue),
+    recorder: temporalOrOutboxRecorder(client, config.taskQueue, db),
     isDatabaseReachable: () => isDatabaseReachable(db),
     callbackToken: config.callbackToken,
     logger,
@@ -22,7 +24,7 @@ async function main(): Promise<void> {
     await app.close();
     await Promise.all([client.connection.close(), db.$disconnect()]);
   });
-  await app.listen({ port: config.port, host: '0.0.0.0' });
+  await app.listen({ port: config.port, host: config.host });
 }
 
 main().catch(exitOnFatalError(createLogger('info', 'api')));

@@ -12,9 +12,16 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
+  readonly callbacksRecorded = new Counter({
+    name: 'presence_callbacks_recorded_total',
+    help: 'Callbacks durably recorded, by store: temporal, or outbox while Temporal is away',
+    labelNames: ['store'] as const,
+    registers: [this.registry],
+  });
+
   readonly idsRecorded = new Counter({
     name: 'presence_callback_ids_recorded_total',
-    help: 'Distinct object ids durably recorded in Temporal',
+    help: 'Distinct object ids in recorded callbacks',
     registers: [this.registry],
   });
 

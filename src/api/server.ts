@@ -12,7 +12,8 @@ import {
 import { installErrorReplies, type ErrorReply } from './error-replies';
 import { installStrictJsonParser } from './json-body-parser';
 import { ApiMetrics } from './metrics';
-import { callbackWorkflowId, IDEMPOTENCY_KEY_PATTERN, RecorderUnavailableError, type CallbackRecorder } from './callback-recorder';
+import { callbackWorkflowId, IDEMPOTENCY_KEY_PATTERN } from '../temporal/callback-workflow-start';
+import { RecorderUnavailableError, type CallbackRecorder } from './callback-recorder';
 
 /** How long a client may take to send a whole request; a slow or stalled one is cut off then. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -100,8 +101,9 @@ export function buildApi(dependencies: ApiDependencies): FastifyInstance {
         const objectIds = [...new Set(request.body.object_ids)];
         if (objectIds.length > 0) {
           const workflowId = callbackWorkflowId(request.headers['idempotency-key']);
+          let store: string;
           try {
-            await recorder.record({ workflowId, objectIds, receivedAtMs });
+            store = await recorder.record({ workflowId, objectIds, receivedAtMs });
           } catch (error) {
             if (!(error instanceof RecorderUnavailableError)) throw error;
             request.log.warn({ err: error, ids: objectIds.length }, 'callback not recorded');
@@ -110,6 +112,7 @@ export function buildApi(dependencies: ApiDependencies): FastifyInstance {
               .code(503)
               .send({ error: 'unavailable', message: 'the callback could not be recorded durably; nothing in it was recorded' });
           }
+          metrics.callbacksRecorded.inc({ store });
           metrics.idsRecorded.inc(objectIds.length);
         }
         return reply.code(202).send({ accepted: objectIds.length });
@@ -125,15 +128,24 @@ export function buildApi(dependencies: ApiDependencies): FastifyInstance {
     );
     const readiness = {
       type: 'object',
-      properties: { status: { type: 'string' }, temporal: { type: 'boolean' }, database: { type: 'boolean' } },
+      properties: {
+        status: { type: 'string', enum: ['ready', 'degraded', 'unavailable'] },
+        temporal: { type: 'boolean' },
+        database: { type: 'boolean' },
+      },
     } as const;
     probes.get(
       '/readyz',
-      { schema: { summary: 'Readiness: 200 when Temporal and the database answer, 503 otherwise', response: { 200: readiness, 503: readiness } } },
+      {
+        schema: {
+          summary: 'Readiness: 200 while callbacks can be recorded (degraded: only in the outbox, Temporal is away), 503 otherwise',
+          response: { 200: readiness, 503: readiness },
+        },
+      },
       async (_request, reply) => {
         const [temporal, database] = await Promise.all([recorder.isReachable(), isDatabaseReachable()]);
-        const ready = temporal && database;
-        return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', temporal, database });
+        const status = temporal ? 'ready' : database ? 'degraded' : 'unavailable';
+        return reply.code(status === 'unavailable' ? 503 : 200).send({ status, temporal, database });
       },
     );
   });

@@ -2,9 +2,13 @@ import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, 
 import type { Config } from '../config';
 import { temporalConnectionOptions } from './connection-options';
 
-/** A client on the configured cluster; `retry` replaces the SDK's gRPC retry backoff (10 attempts, up to 5 s apart). */
+/**
+ * A client on the configured cluster, connecting on first use: the API starts, and takes
+ * callbacks into the outbox, while Temporal is away. `retry` replaces the SDK's gRPC retry
+ * backoff (10 attempts, up to 5 s apart).
+ */
 export async function connectClient(config: Config, retry?: Partial<BackoffOptions>): Promise<Client> {
-  const connection = await Connection.connect({
+  const connection = Connection.lazy({
     ...temporalConnectionOptions(config),
     ...(retry ? { interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions(retry))] } : {}),
   });

@@ -2,7 +2,7 @@ import { Client } from '@temporalio/client';
 import { GracefulShutdownPeriodExpiredError, NativeConnection, Runtime } from '@temporalio/worker';
 import { databaseUrlOf, loadConfig } from '../config';
 import { connectDatabase } from '../db/prisma';
-import { exitOnFatalError } from '../lifecycle';
+import { exitOnFatalError, retryUntilAvailable } from '../lifecycle';
 import { createLogger } from '../logger';
 import { temporalConnectionOptions } from '../temporal/connection-options';
 import { ensureCleanupSchedule } from './cleanup-schedule';
@@ -20,13 +20,16 @@ async function main(): Promise<void> {
     telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.workerMetricsPort}`, countersTotalSuffix: true, useSecondsForDurations: true } } },
   });
 
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  const connection = await retryUntilAvailable('Temporal', logger, () => NativeConnection.connect(temporalConnectionOptions(config)));
   // The worker's own connection serves the schedule client too: no second connection at start-up.
-  await ensureCleanupSchedule(new Client({ connection, namespace: config.temporalNamespace }), {
-    taskQueue: config.taskQueue,
-    intervalSeconds: config.cleanupIntervalSeconds,
-    ttlSeconds: config.objectTtlSeconds,
-  });
+  const scheduleClient = new Client({ connection, namespace: config.temporalNamespace });
+  await retryUntilAvailable('Temporal', logger, () =>
+    ensureCleanupSchedule(scheduleClient, {
+      taskQueue: config.taskQueue,
+      intervalSeconds: config.cleanupIntervalSeconds,
+      ttlSeconds: config.objectTtlSeconds,
+    }),
+  );
   // Upserts take a millisecond or two; a small pool keeps up with hundreds of checks at once.
   const db = connectDatabase(databaseUrlOf(config), 20);
   const { worker, close } = await createPresenceWorker({
@@ -37,6 +40,7 @@ async function main(): Promise<void> {
     objectTtlSeconds: config.objectTtlSeconds,
     maxConcurrentChecks: config.objectServiceMaxConcurrency,
     db,
+    logger,
   });
   logger.info({ taskQueue: config.taskQueue }, 'worker started');
   try {

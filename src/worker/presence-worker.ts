@@ -6,6 +6,10 @@ import { createHandOut } from '../activities/hand-out';
 import { ObjectServiceClient } from '../activities/object-service';
 import { ObjectsRepository } from '../activities/objects-repository';
 import type { Database } from '../db/prisma';
+import type { Logger } from '../logger';
+import { CallbackOutbox } from '../outbox/callback-outbox';
+import { OutboxRelay } from '../outbox/outbox-relay';
+import { startCallbackWorkflow } from '../temporal/callback-workflow-start';
 import { workflowCode } from './workflow-code';
 
 export interface PresenceWorkerOptions {
@@ -20,6 +24,7 @@ export interface PresenceWorkerOptions {
    */
   maxConcurrentChecks: number;
   db: Database;
+  logger: Logger;
 }
 
 /**
@@ -37,11 +42,29 @@ function handOutMetrics() {
   };
 }
 
+function outboxMetrics() {
+  const meter = Runtime.instance().metricMeter;
+  return {
+    callbacks: meter.createGauge('presence_outbox_callbacks', 'int', 'callbacks', 'Callbacks waiting in the outbox for Temporal'),
+    oldestAgeSeconds: meter.createGauge('presence_outbox_oldest_age', 'float', 's', 'Age of the oldest callback waiting in the outbox'),
+  };
+}
+
+/** How long the relay waits for Temporal to start one callback's workflow. */
+const RELAY_START_DEADLINE_MS = 5_000;
+
 /** A worker that runs the callback, presence and cleanup workflows and their activities. */
 export async function createPresenceWorker(options: PresenceWorkerOptions): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const objectService = new ObjectServiceClient(options.objectServiceUrl, { connections: options.maxConcurrentChecks });
-  // The worker's own connection also carries the hand-outs' signal-with-starts.
+  // The worker's own connection also carries the hand-outs' signal-with-starts and the relay's starts.
   const client = new Client({ connection: options.connection, namespace: options.namespace });
+  const relay = new OutboxRelay({
+    outbox: new CallbackOutbox(options.db),
+    start: (callback) =>
+      client.withDeadline(Date.now() + RELAY_START_DEADLINE_MS, () => startCallbackWorkflow(client, options.taskQueue, callback)),
+    metrics: outboxMetrics(),
+    logger: options.logger,
+  });
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -79,5 +102,12 @@ export async function createPresenceWorker(options: PresenceWorkerOptions): Prom
     // and another worker repeats the checks.
     shutdownForceTime: '20s',
   });
-  return { worker, close: () => objectService.close() };
+  relay.start();
+  return {
+    worker,
+    close: async () => {
+      await relay.stop();
+      await objectService.close();
+    },
+  };
 }

@@ -22,11 +22,12 @@ describe('PostgreSQL is unreachable for a while', () => {
 
     const { totals, processed, refusedButWritten, summary } = await harness.settle(driver, 180_000);
     t.diagnostic(`${summary}`);
-    assert.equal(readiness.status, 503);
+    // Callbacks are still recorded, in Temporal: the API stays ready and says what is away.
+    assert.equal(readiness.status, 200);
     assert.deepEqual({ temporal: readiness.body.temporal, database: readiness.body.database }, { temporal: true, database: false });
     assert.ok(acceptedDuringOutage > 0);
-    // The database plays no part in accepting; a callback can still miss the 900 ms deadline when
-    // the dev server is starved of CPU, and then it must be a 503, never anything else.
+    // The database plays no part in accepting while Temporal answers; a callback can still miss
+    // the 900 ms deadline when the dev server is starved of CPU, and then it must be a 503.
     assert.ok(
       totals.answers.every(({ status }) => status === 202 || status === 503),
       `answers: ${JSON.stringify(totals.answers.map(({ status }) => status))}`,

@@ -8,34 +8,33 @@ import { eventually } from '../support/wait';
 describe('the Temporal server is killed with SIGKILL and restarted on the same database file', () => {
   const system = runningSystem({ latencyMs: [300, 1_500] });
 
-  it('answers 503 while it is away, recovers by itself, and loses nothing accepted', async (t) => {
+  it('takes every callback into the outbox while it is away for 20 s, then records them all in Temporal', async (t) => {
     const harness = system();
     const driver = new CallbackDriver(() => harness.callbackUrl, 10);
-    driver.start(200);
+    driver.start(500);
     await sleep(2_000);
     await harness.killTemporal();
     const downSince = Date.now();
-    await sleep(1_500);
+    await sleep(5_000);
     const readiness = await harness.readiness();
-    await sleep(1_000);
-    const upAgain = Date.now();
+    await sleep(15_000);
     await harness.startTemporal();
-    // API and worker were not restarted: they reconnect on their own.
-    await eventually(async () => (totalsAcceptedSince(driver, upAgain) ? true : undefined), 'a callback accepted after the restart', 30_000);
+    const upAgain = Date.now();
+    // API and worker were not restarted: they reconnect on their own, and a worker drains the outbox.
+    await eventually(async () => ((await harness.readiness()).body.status === 'ready' ? true : undefined), 'the API to see Temporal again', 30_000);
+    await sleep(2_000);
 
     const { totals, processed, refusedButWritten, summary } = await harness.settle(driver, 180_000);
-    const whileDown = totals.answers.filter(({ sentAt }) => sentAt >= downSince + 100 && sentAt < upAgain);
-    t.diagnostic(`${summary}; while down: ${JSON.stringify(whileDown.map(({ status }) => status))}`);
-    assert.equal(readiness.status, 503);
-    assert.equal(readiness.body.temporal, false);
-    assert.ok(whileDown.length > 0);
-    assert.ok(whileDown.every(({ status }) => status === 503), 'every callback while Temporal is away gets a 503');
+    const whileDown = totals.answers.filter(({ sentAt }) => sentAt >= downSince && sentAt < upAgain);
+    t.diagnostic(`${summary}; ${whileDown.length} callbacks while down, answered ${JSON.stringify([...new Set(whileDown.map(({ status }) => status))])}`);
+    assert.deepEqual([readiness.status, readiness.body.status], [200, 'degraded']);
+    assert.ok(whileDown.length >= 30, `callbacks kept coming while Temporal was away (${whileDown.length})`);
+    assert.ok(
+      totals.answers.every(({ status }) => status === 202),
+      `every callback answered 202: ${JSON.stringify(totals.answers.map(({ status }) => status))}`,
+    );
     assert.equal(processed, totals.accepted);
     assert.equal(refusedButWritten, 0, 'a refused callback recorded nothing');
-    assert.equal((await harness.readiness()).status, 200);
+    assert.equal(await harness.outboxCallbacks(), 0, 'the outbox is drained');
   });
 });
-
-function totalsAcceptedSince(driver: CallbackDriver, since: number): boolean {
-  return driver.totals.answers.some(({ sentAt, status }) => sentAt >= since && status === 202);
-}

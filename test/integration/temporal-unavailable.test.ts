@@ -10,23 +10,47 @@ describe('callbacks while Temporal is unreachable', () => {
   });
   after(() => system?.stop());
 
-  const post = () => system.postCallback([1, 2, 3]);
+  const outbox = () => system.db.outboxCallback.findMany({ orderBy: { receivedAt: 'asc' } });
 
-  it('accepts while the server is up', async () => {
-    assert.equal((await post()).statusCode, 202);
+  it('records in Temporal while the server is up, and reports ready', async () => {
+    assert.equal((await system.postCallback([1, 2, 3])).statusCode, 202);
+    assert.deepEqual(await outbox(), []);
+    const ready = await system.api.inject({ method: 'GET', url: '/readyz' });
+    assert.deepEqual([ready.statusCode, ready.json().status], [200, 'ready']);
   });
 
-  it('answers 503 fast, never 2xx, once the server is gone, and reports not ready', async () => {
+  it('takes callbacks into the outbox, fast, once the server is gone, and reports degraded', async () => {
     await system.server.stop();
-    for (let i = 0; i < 3; i += 1) {
+    for (const ids of [[4, 5], [6]]) {
       const started = Date.now();
-      const response = await post();
-      assert.equal(response.statusCode, 503);
-      assert.equal(response.json().error, 'unavailable');
-      assert.ok(Date.now() - started < 500, `answered well within the sender's timeout (${Date.now() - started} ms)`);
+      const response = await system.postCallback(ids);
+      assert.equal(response.statusCode, 202);
+      assert.ok(Date.now() - started < 900, `answered within the sender's timeout (${Date.now() - started} ms)`);
     }
+    const waiting = await outbox();
+    assert.deepEqual(waiting.map(({ objectIds }) => objectIds), [[4, 5], [6]]);
+    assert.ok(waiting.every(({ workflowId }) => /^callback-[0-9a-f-]{36}$/.test(workflowId)));
+    const ready = await system.api.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(ready.statusCode, 200);
+    assert.deepEqual(ready.json(), { status: 'degraded', temporal: false, database: true });
+  });
+
+  it('answers 503 and records nothing when the database is away too, and reports unavailable', async () => {
+    await system.databaseProxy.cut();
+    const started = Date.now();
+    const response = await system.postCallback([7]);
+    assert.equal(response.statusCode, 503);
+    assert.equal(response.json().error, 'unavailable');
+    assert.ok(Date.now() - started < 1_000, `answered within the sender's timeout (${Date.now() - started} ms)`);
     const ready = await system.api.inject({ method: 'GET', url: '/readyz' });
     assert.equal(ready.statusCode, 503);
-    assert.equal(ready.json().temporal, false);
+    assert.deepEqual(ready.json(), { status: 'unavailable', temporal: false, database: false });
+    assert.equal((await outbox()).length, 2, 'nothing of the refused callback is in the outbox');
+  });
+
+  it('recovers when the database is back', async () => {
+    await system.databaseProxy.open();
+    assert.equal((await system.postCallback([8])).statusCode, 202);
+    assert.equal((await outbox()).length, 3);
   });
 });

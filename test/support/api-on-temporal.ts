@@ -1,35 +1,59 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { temporalOrOutboxRecorder } from '../../src/api/outbox-callback-recorder';
 import { buildApi } from '../../src/api/server';
-import { RECORDER_GRPC_RETRY, TemporalCallbackRecorder } from '../../src/api/temporal-callback-recorder';
+import { RECORDER_GRPC_RETRY } from '../../src/api/temporal-callback-recorder';
 import { loadConfig } from '../../src/config';
+import { connectDatabase, isDatabaseReachable, type Database } from '../../src/db/prisma';
 import { startTemporalDevServer, type DevServer } from '../../src/embedded/temporal-dev-server';
 import { connectClient } from '../../src/temporal/client';
+import { createTestDatabase, type TestDatabase } from './database';
 import { freePort } from './ports';
+import { TcpProxy } from './tcp-proxy';
 
-/** The callback API on a dev server of its own, no worker: for what the API does with Temporal. */
+/**
+ * The callback API on a dev server of its own and a fresh database reached through a proxy the
+ * test can cut, no worker: for what the API does when Temporal or the database is away.
+ */
 export interface ApiOnTemporal {
   server: DevServer;
   client: Client;
   api: FastifyInstance;
+  database: TestDatabase;
+  databaseProxy: TcpProxy;
+  /** The database straight, not through the proxy. */
+  db: Database;
   postCallback(objectIds: number[]): Promise<LightMyRequestResponse>;
   stop(): Promise<void>;
 }
 
 export async function startApiOnTemporal(taskQueue: string): Promise<ApiOnTemporal> {
-  const server = await startTemporalDevServer({ port: await freePort(), logLevel: 'error' });
+  const [server, database] = await Promise.all([startTemporalDevServer({ port: await freePort(), logLevel: 'error' }), createTestDatabase()]);
+  const target = new URL(database.url);
+  const databaseProxy = new TcpProxy(await freePort(), { host: target.hostname, port: Number(target.port || 5432) });
+  await databaseProxy.open();
+  const proxied = new URL(database.url);
+  proxied.host = `127.0.0.1:${databaseProxy.port}`;
+  const apiDb = connectDatabase(proxied.toString(), 2);
+  const db = connectDatabase(database.url, 2);
   const client = await connectClient(loadConfig({ TEMPORAL_ADDRESS: server.address }), RECORDER_GRPC_RETRY);
-  const api = buildApi({ recorder: new TemporalCallbackRecorder(client, taskQueue), isDatabaseReachable: async () => true });
+  const api = buildApi({ recorder: temporalOrOutboxRecorder(client, taskQueue, apiDb), isDatabaseReachable: () => isDatabaseReachable(apiDb) });
   return {
     server,
     client,
     api,
+    database,
+    databaseProxy,
+    db,
     postCallback: (objectIds) =>
       api.inject({ method: 'POST', url: '/callback', headers: { 'content-type': 'application/json' }, payload: { object_ids: objectIds } }),
     stop: async () => {
       await api.close();
       await client.connection.close();
+      await Promise.all([apiDb.$disconnect(), db.$disconnect()]);
+      await databaseProxy.cut();
       await server.stop();
+      await database.drop();
     },
   };
 }

@@ -107,9 +107,15 @@ export class FaultHarness {
     return this.worker;
   }
 
-  async readiness(): Promise<{ status: number; body: { temporal?: boolean; database?: boolean } }> {
+  async readiness(): Promise<{ status: number; body: { status?: string; temporal?: boolean; database?: boolean } }> {
     const response = await fetch(`http://127.0.0.1:${this.apiPort}/readyz`);
-    return { status: response.status, body: (await response.json()) as { temporal?: boolean; database?: boolean } };
+    return { status: response.status, body: (await response.json()) as { status?: string; temporal?: boolean; database?: boolean } };
+  }
+
+  /** Callbacks waiting in the outbox, read straight from PostgreSQL. */
+  async outboxCallbacks(): Promise<number> {
+    const { rows } = await this.direct.query<{ count: string }>('SELECT count(*) FROM callback_outbox');
+    return Number(rows[0]?.count ?? 0);
   }
 
   /** How many of `ids` have a row, read straight from PostgreSQL (not through the proxy). */

@@ -2,8 +2,10 @@ import type { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../src/api/server';
-import { RECORDER_GRPC_RETRY, TemporalCallbackRecorder } from '../../src/api/temporal-callback-recorder';
+import { temporalOrOutboxRecorder } from '../../src/api/outbox-callback-recorder';
+import { RECORDER_GRPC_RETRY } from '../../src/api/temporal-callback-recorder';
 import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
 import { connectClient } from '../../src/temporal/client';
 import { connectDatabase, isDatabaseReachable, type Database } from '../../src/db/prisma';
 import { startTemporalDevServer, type DevServer } from '../../src/embedded/temporal-dev-server';
@@ -52,7 +54,7 @@ export class TestStack {
     stack.workerConnection = await NativeConnection.connect({ address: server.address });
     await stack.startWorker();
     stack.api = buildApi({
-      recorder: new TemporalCallbackRecorder(stack.client, stack.taskQueue),
+      recorder: temporalOrOutboxRecorder(stack.client, stack.taskQueue, stack.db),
       isDatabaseReachable: () => isDatabaseReachable(stack.db),
     });
     stack.callbackUrl = `${await stack.api.listen({ port: 0, host: '127.0.0.1' })}/callback`;
@@ -68,6 +70,7 @@ export class TestStack {
       objectTtlSeconds: this.options.objectTtlSeconds ?? 30,
       maxConcurrentChecks: this.options.maxConcurrentChecks ?? 200,
       db: this.db,
+      logger: createLogger('error', 'worker'),
     });
     this.worker = { worker, running: worker.run(), close };
   }

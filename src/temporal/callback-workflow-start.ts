@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { callbackWorkflow } from '../workflows';
+
+/** A callback that passed validation, ready to be recorded under its own workflow id. */
+export interface AcceptedCallback {
+  /** The callback workflow's id: random, or derived from the sender's Idempotency-Key. */
+  workflowId: string;
+  /** Distinct ids, in the order the callback listed them. */
+  objectIds: number[];
+  receivedAtMs: number;
+}
+
+/**
+ * Idempotency keys become part of a workflow id, which the Web UI shows and a query may quote:
+ * printable ASCII without spaces or quotes keeps both plain.
+ */
+export const IDEMPOTENCY_KEY_PATTERN = '^[!#-&(-~]{1,200}$';
+
+export const callbackWorkflowId = (idempotencyKey?: string): string =>
+  idempotencyKey === undefined ? `callback-${randomUUID()}` : `callback-key-${idempotencyKey}`;
+
+/**
+ * Starts the callback's workflow, or does nothing when one was started under its id before (a
+ * repeated Idempotency-Key, or a callback that reached both Temporal and the outbox), whether
+ * that workflow still runs or has finished.
+ */
+export async function startCallbackWorkflow(client: Client, taskQueue: string, { workflowId, objectIds, receivedAtMs }: AcceptedCallback): Promise<void> {
+  try {
+    await client.workflow.start(callbackWorkflow, {
+      workflowId,
+      taskQueue,
+      args: [{ objectIds, receivedAtMs }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
+}
