@@ -52,18 +52,35 @@ export async function closedLoop(
   return results;
 }
 
-/** Posts the ids again until a callback is accepted (the ids of a 503 may be partly recorded) or the deadline passes. */
-async function postUntilAccepted(callbackUrl: string, objectIds: number[], deadline: number): Promise<{ accepted: boolean; retries: number }> {
+/** Runs `attempt` until it succeeds or the deadline passes, 100 ms apart; counts the attempts after the first. */
+export async function retryUntil(attempt: () => Promise<boolean>, deadline: number): Promise<{ ok: boolean; retries: number }> {
   for (let retries = 0; ; retries += 1) {
-    if ((await sendCallback(callbackUrl, objectIds, 10_000)).ok) return { accepted: true, retries };
-    if (performance.now() >= deadline) return { accepted: false, retries };
+    if (await attempt()) return { ok: true, retries };
+    if (performance.now() >= deadline) return { ok: false, retries };
     await sleep(100);
   }
 }
 
 /**
+ * `senders` clients sharing one list: each takes the next item as soon as it is done with its
+ * last, until the list is done or the deadline passes.
+ */
+export async function fromSharedList<T>(items: readonly T[], senders: number, deadline: number, send: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: senders }, async () => {
+      while (next < items.length && performance.now() < deadline) {
+        const item = items[next] as T;
+        next += 1;
+        await send(item);
+      }
+    }),
+  );
+}
+
+/**
  * Gets ids accepted in callbacks of `idsPerCallback` from `senders` clients, each reposted until
- * accepted; stops when the deadline passes.
+ * accepted (the ids of a 503 may be partly recorded); stops when the deadline passes.
  */
 export async function postAll(
   callbackUrl: string,
@@ -74,15 +91,11 @@ export async function postAll(
 ): Promise<{ accepted: number; retries: number }> {
   const callbacks = Array.from({ length: Math.ceil(ids.length / idsPerCallback) }, (_, i) => ids.slice(i * idsPerCallback, (i + 1) * idsPerCallback));
   const totals = { accepted: 0, retries: 0 };
-  await Promise.all(
-    Array.from({ length: senders }, async () => {
-      for (let objectIds = callbacks.shift(); objectIds && performance.now() < deadline; objectIds = callbacks.shift()) {
-        const { accepted, retries } = await postUntilAccepted(callbackUrl, objectIds, deadline);
-        totals.retries += retries;
-        if (accepted) totals.accepted += objectIds.length;
-      }
-    }),
-  );
+  await fromSharedList(callbacks, senders, deadline, async (objectIds) => {
+    const { ok, retries } = await retryUntil(async () => (await sendCallback(callbackUrl, objectIds, 10_000)).ok, deadline);
+    totals.retries += retries;
+    if (ok) totals.accepted += objectIds.length;
+  });
   return totals;
 }
 

@@ -10,7 +10,10 @@ interface Report {
   durationS: number;
 }
 
-type Systems = 'project' | 'baseline';
+const SYSTEMS = ['project', 'baseline', 'engine-floor'] as const;
+type System = (typeof SYSTEMS)[number];
+/** What the project is compared with: the ratio columns. */
+type Reference = Exclude<System, 'project'>;
 
 function lookup(value: unknown, dottedPath: string): unknown {
   return dottedPath.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), value);
@@ -19,25 +22,48 @@ function lookup(value: unknown, dottedPath: string): unknown {
 const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
 const show = (value: number | undefined): string => (value === undefined ? '–' : String(value));
 
-/** A table row: one cell per system, the project ÷ baseline ratio of `ratioOf`, and a verdict. */
+/** A table row: one cell per system, the project's ratio to each reference system, and a verdict. */
 interface Row {
   label: string;
-  cells: Record<Systems, string>;
-  ratio: string;
+  cells: Record<System, string>;
+  ratios: Record<Reference, string>;
   target: string;
 }
 
+interface RowSpec {
+  /** The engine floor's cell stays empty unless it ran this scenario; unset: a row about every scenario. */
+  scenario?: string;
+  label: string;
+  cell: (system: System) => string;
+  /** The number whose project ÷ reference ratios the row shows. */
+  ratioPath?: string;
+  /** Also the ratio to the engine floor: only where the two measure the same thing. */
+  floorRatio?: boolean;
+  target?: string;
+}
+
 export function formatReport(report: Report): string {
-  const at = (system: Systems, dottedPath: string) => num(lookup(report.results[system], dottedPath));
-  const ratioOf = (dottedPath: string): string => {
-    const [project, baseline] = [at('project', dottedPath), at('baseline', dottedPath)];
-    if (project === undefined || baseline === undefined || baseline === 0) return '–';
-    const ratio = project / baseline;
+  const at = (system: System, dottedPath: string) => num(lookup(report.results[system], dottedPath));
+  const ran = (system: System, scenario: string) => lookup(report.results[system], scenario) !== undefined;
+  const ratioOf = (reference: Reference, dottedPath: string): string => {
+    const [project, other] = [at('project', dottedPath), at(reference, dottedPath)];
+    if (project === undefined || other === undefined || other === 0) return '–';
+    const ratio = project / other;
     return `${ratio < 0.1 ? ratio.toPrecision(2) : ratio.toFixed(2)}×`;
   };
   const rows: Row[] = [];
-  const row = (label: string, cell: (system: Systems) => string, ratioPath: string | undefined, target = '') =>
-    rows.push({ label, cells: { project: cell('project'), baseline: cell('baseline') }, ratio: ratioPath ? ratioOf(ratioPath) : '', target });
+  const row = ({ scenario, label, cell, ratioPath, floorRatio = false, target = '' }: RowSpec) => {
+    const onFloor = scenario === undefined || ran('engine-floor', scenario);
+    rows.push({
+      label,
+      cells: { project: cell('project'), baseline: cell('baseline'), 'engine-floor': onFloor ? cell('engine-floor') : '' },
+      ratios: {
+        baseline: ratioPath ? ratioOf('baseline', ratioPath) : '',
+        'engine-floor': ratioPath && floorRatio && onFloor ? ratioOf('engine-floor', ratioPath) : '',
+      },
+      target,
+    });
+  };
   const verdict = (met: boolean | undefined, goal: string) => (met === undefined ? goal : `${goal}: ${met ? 'met' : 'MISSED'}`);
 
   for (const [scenario, label, goal] of [
@@ -47,93 +73,128 @@ export function formatReport(report: Report): string {
     ['ack-known-20', 'ack ms p50/p99/max, known ids, 20 senders', 100],
   ] as const) {
     const p99 = at('project', `${scenario}.acks.p99`);
-    row(
+    row({
+      scenario,
       label,
-      (system) => [50, 99].map((q) => show(at(system, `${scenario}.acks.p${q}`))).concat(show(at(system, `${scenario}.acks.max`))).join(' / '),
-      `${scenario}.acks.p99`,
-      goal === undefined ? '' : verdict(p99 === undefined ? undefined : p99 <= goal, `p99 ≤ ${goal}`),
-    );
-    row('  callbacks not 2xx', (system) => `${show(at(system, `${scenario}.acks.failed`))} of ${show(at(system, `${scenario}.acks.callbacks`))}`, undefined);
+      cell: (system) => [50, 99].map((q) => show(at(system, `${scenario}.acks.p${q}`))).concat(show(at(system, `${scenario}.acks.max`))).join(' / '),
+      ratioPath: `${scenario}.acks.p99`,
+      target: goal === undefined ? '' : verdict(p99 === undefined ? undefined : p99 <= goal, `p99 ≤ ${goal}`),
+    });
+    row({ scenario, label: '  callbacks not 2xx', cell: (system) => `${show(at(system, `${scenario}.acks.failed`))} of ${show(at(system, `${scenario}.acks.callbacks`))}` });
   }
 
   const projectRate = at('project', 'end-to-end.idsPerSecond');
   const baselineRate = at('baseline', 'end-to-end.idsPerSecond');
-  row(
-    `end-to-end ids/s (${show(num(report.settings.endToEndIds))} ids, ${show(num(report.settings.endToEndIdsPerCallback))} per callback)`,
-    (system) => {
+  row({
+    scenario: 'end-to-end',
+    label: `end-to-end ids/s (${show(num(report.settings.endToEndIds))} ids, ${show(num(report.settings.endToEndIdsPerCallback))} per callback)`,
+    cell: (system) => {
       const rate = show(at(system, 'end-to-end.idsPerSecond'));
       if (lookup(report.results[system], 'end-to-end.complete') !== false) return rate;
-      return `${rate} (timed out: ${show(at(system, 'end-to-end.rows'))} of ${show(at(system, 'end-to-end.expectedRows'))} rows)`;
+      const [done, all] = system === 'engine-floor' ? ['completed', 'idsPosted'] : ['rows', 'expectedRows'];
+      return `${rate} (timed out: ${show(at(system, `end-to-end.${done}`))} of ${show(at(system, `end-to-end.${all}`))} ${done})`;
     },
-    'end-to-end.idsPerSecond',
-    verdict(projectRate === undefined ? undefined : projectRate >= 500 && (baselineRate === undefined || projectRate >= baselineRate / 2), '≥ 500 and ≥ 0.5×'),
-  );
+    ratioPath: 'end-to-end.idsPerSecond',
+    floorRatio: true,
+    target: verdict(projectRate === undefined ? undefined : projectRate >= 500 && (baselineRate === undefined || projectRate >= baselineRate / 2), '≥ 500 and ≥ 0.5× baseline'),
+  });
 
-  row(
-    '  callbacks accepted: ids/s',
-    (system) => {
-      const [accepted, after] = [at(system, 'end-to-end.accepted'), at(system, 'end-to-end.acceptedAllAfterS')];
-      return accepted === undefined || !after ? '–' : String(Math.round(accepted / after));
+  row({
+    scenario: 'end-to-end',
+    label: '  ids accepted (floor: started): ids/s',
+    cell: (system) => {
+      const [recorded, after] =
+        system === 'engine-floor'
+          ? [at(system, 'end-to-end.started'), at(system, 'end-to-end.startedAllAfterS')]
+          : [at(system, 'end-to-end.accepted'), at(system, 'end-to-end.acceptedAllAfterS')];
+      return recorded === undefined || !after ? '–' : String(Math.round(recorded / after));
     },
-    undefined,
-  );
+  });
 
   for (const rate of ['1x', '10x']) {
     const scenario = `realistic-${rate}`;
     const p99 = at('project', `${scenario}.receiptToRow.p99`);
     const goal = MAX_UPSTREAM_LATENCY_MS + 1_000;
-    row(
-      `receipt-to-row ms p50/p99, ${rate}`,
-      (system) => `${show(at(system, `${scenario}.receiptToRow.p50`))} / ${show(at(system, `${scenario}.receiptToRow.p99`))}`,
-      `${scenario}.receiptToRow.p99`,
-      verdict(p99 === undefined ? undefined : p99 <= goal, `p99 ≤ ${goal}`),
-    );
-    row(
-      `  ack ms p50/p99, ${rate}; not 2xx`,
-      (system) =>
-        `${show(at(system, `${scenario}.acks.p50`))} / ${show(at(system, `${scenario}.acks.p99`))}; ${show(at(system, `${scenario}.acks.failed`))} of ${show(at(system, `${scenario}.acks.callbacks`))}`,
-      `${scenario}.acks.p99`,
-    );
+    row({
+      scenario,
+      label: `receipt-to-row ms p50/p99, ${rate}`,
+      cell: (system) => `${show(at(system, `${scenario}.receiptToRow.p50`))} / ${show(at(system, `${scenario}.receiptToRow.p99`))}`,
+      ratioPath: `${scenario}.receiptToRow.p99`,
+      target: verdict(p99 === undefined ? undefined : p99 <= goal, `p99 ≤ ${goal}`),
+    });
+    row({
+      scenario,
+      label: `  ack ms p50/p99, ${rate}; not 2xx`,
+      cell: (system) =>
+        `${show(at(system, `${scenario}.acks.p50`))} / ${show(at(system, `${scenario}.acks.p99`))}; ` +
+        `${show(at(system, `${scenario}.acks.failed`))} of ${show(at(system, `${scenario}.acks.callbacks`))}`,
+      ratioPath: `${scenario}.acks.p99`,
+    });
   }
 
   for (const scenario of ['end-to-end', 'realistic-10x']) {
     for (const group of ['api', 'worker', 'server', 'postgres', 'total']) {
       const path = `${scenario}.cpuSecondsPerThousandIds.${group}`;
-      row(`CPU s/1,000 ids, ${scenario}: ${group}`, (system) => show(at(system, path)), path);
+      // The floor's worker also sends the signal-with-starts, so only its server and total compare.
+      row({ scenario, label: `CPU s/1,000 ids, ${scenario}: ${group}`, cell: (system) => show(at(system, path)), ratioPath: path, floorRatio: group === 'server' || group === 'total' });
     }
     for (const group of ['api', 'worker', 'server']) {
       const path = `${scenario}.usage.groups.${group}.peakRssMb`;
-      row(`peak RSS MB, ${scenario}: ${group}`, (system) => show(at(system, path)), path);
+      row({ scenario, label: `peak RSS MB, ${scenario}: ${group}`, cell: (system) => show(at(system, path)), ratioPath: path });
     }
     for (const group of ['api', 'worker', 'server']) {
       const cpu = `${scenario}.usage.groups.${group}.cpuSeconds`;
       const wait = `${scenario}.usage.groups.${group}.runQueueWaitSeconds`;
-      row(`CPU s / s waiting for a core, ${scenario}: ${group}`, (system) => `${show(at(system, cpu))} / ${show(at(system, wait))}`, undefined);
+      row({ scenario, label: `CPU s / s waiting for a core, ${scenario}: ${group}`, cell: (system) => `${show(at(system, cpu))} / ${show(at(system, wait))}` });
     }
   }
 
-  const scenarios = Object.keys({ ...report.results.project, ...report.results.baseline });
-  row('other load on the machine, cores (max of scenarios)', (system) => show(Math.max(...scenarios.map((name) => at(system, `${name}.otherCores`) ?? 0))), undefined);
+  const scenarios = Object.keys(Object.assign({}, ...SYSTEMS.map((system) => report.results[system] ?? {})));
+  row({
+    label: 'other load on the machine, cores (max of scenarios)',
+    cell: (system) => (report.results[system] ? show(Math.max(...scenarios.map((name) => at(system, `${name}.otherCores`) ?? 0))) : ''),
+  });
 
-  const header: Row = { label: 'metric', cells: { project: 'project', baseline: 'baseline', }, ratio: 'project/baseline', target: 'target (project)' };
+  const withFloor = Object.keys(report.results['engine-floor'] ?? {}).length > 0;
+  const header: Row = {
+    label: 'metric',
+    cells: { project: 'project', baseline: 'baseline', 'engine-floor': 'engine floor' },
+    ratios: { baseline: 'project/baseline', 'engine-floor': 'project/floor' },
+    target: 'target (project)',
+  };
+  const columns: Array<(each: Row) => string> = [
+    (each) => each.label,
+    (each) => each.cells.project,
+    (each) => each.cells.baseline,
+    ...(withFloor ? [(each: Row) => each.cells['engine-floor']] : []),
+    (each) => each.ratios.baseline,
+    ...(withFloor ? [(each: Row) => each.ratios['engine-floor']] : []),
+  ];
   const all = [header, ...rows];
-  const width = (pick: (row: Row) => string) => Math.max(...all.map((each) => pick(each).length));
-  const widths = [width((each) => each.label), width((each) => each.cells.project), width((each) => each.cells.baseline), width((each) => each.ratio)];
-  const line = (each: Row) =>
-    `| ${[each.label, each.cells.project, each.cells.baseline, each.ratio].map((cell, i) => cell.padEnd(widths[i] as number)).join(' | ')} | ${each.target} |`;
+  const widths = columns.map((pick) => Math.max(...all.map((each) => pick(each).length)));
+  const line = (each: Row) => `| ${columns.map((pick, i) => pick(each).padEnd(widths[i] as number)).join(' | ')} | ${each.target} |`;
   const separator = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|---|`;
   const notes = [
-    `server = Temporal dev server (project) or RabbitMQ (baseline); worker = Temporal worker or queue consumer.`,
+    `server = Temporal dev server (project, engine floor) or RabbitMQ (baseline); worker = Temporal worker or queue consumer.`,
+    ...(withFloor
+      ? [
+          'engine floor = per id, a signal-with-start of a workflow that runs one no-op local activity and completes, on the same dev server; ' +
+            `its worker and its ${show(num(report.settings.engineFloorSenders))} senders run in one process (the bench), metered as worker; ids/s from the first start to the last completion.`,
+        ]
+      : []),
     `machine: ${JSON.stringify(report.machine)}`,
     `run took ${report.durationS} s${report.settings.quick ? ' (BENCH_QUICK)' : ''}`,
   ];
   return [line(header), separator, ...rows.map(line), '', ...notes, ...serverRequestLines(report)].join('\n');
 }
 
-/** Under BENCH_PROFILE=1: what the Temporal server did per 1,000 accepted ids, busiest first. */
+/** Under BENCH_PROFILE=1: what the Temporal server did per 1,000 accepted (floor: started) ids, busiest first. */
 function serverRequestLines(report: Report): string[] {
   const lines: string[] = [];
-  for (const [scenario, result] of Object.entries(report.results.project ?? {})) {
+  const temporalResults = (['project', 'engine-floor'] as const).flatMap((system) =>
+    Object.entries(report.results[system] ?? {}).map(([scenario, result]) => [system === 'project' ? scenario : `${scenario} (engine floor)`, result] as const),
+  );
+  for (const [scenario, result] of temporalResults) {
     const requests = lookup(result, 'serverRequests') as Record<'rpc' | 'persistence' | 'persistenceSeconds', Record<string, number>> | undefined;
     const ids = num(lookup(result, 'ids'));
     if (!requests || !ids) continue;

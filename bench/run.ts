@@ -7,17 +7,19 @@ import { Client } from 'pg';
 import { findTemporalCli } from '../src/embedded/temporal-dev-server';
 import { sendCallback } from '../src/tester/callback-sender';
 import { startFakeObjectService } from '../src/tester/object-service';
+import { type RunningEngineFloor, EngineFloorSystem } from './engine-floor/system';
 import { closedLoop, endToEnd, freshIds, IDS_PER_CALLBACK, postAll, realistic, summarizeAcks } from './load';
 import { ProcessMeter, round, waitForQuietMachine, type Usage } from './processes';
 import { formatReport } from './report';
 import { requestsBetween } from './server-requests';
-import { ADMIN_URL, BaselineSystem, brokerVersion, MAX_CONCURRENT_CHECKS, ProjectSystem, type RunningSystem, type SystemUnderTest } from './systems';
+import { ADMIN_URL, BaselineSystem, brokerVersion, MAX_CONCURRENT_CHECKS, ProjectSystem, type RunningStack, type RunningSystem, type SystemUnderTest } from './systems';
 
 /**
- * `npm run bench`: every scenario of issue 4 against this project and the queue-based baseline,
- * one fresh stack per scenario, alternating the two systems so that a change in background load
- * on the machine hits both alike. BENCH_QUICK=1 runs short phases; BENCH_SCENARIOS=a,b and
- * BENCH_SYSTEMS=project|baseline pick some.
+ * `npm run bench`: every scenario against this project and the queue-based baseline, and the
+ * throughput scenario also against the engine floor (the smallest per-id Temporal design on the
+ * same dev server); one fresh stack per scenario, the systems taking turns so that a change in
+ * background load on the machine hits them alike. BENCH_QUICK=1 runs short phases;
+ * BENCH_SCENARIOS=a,b and BENCH_SYSTEMS=project,baseline,engine-floor pick some.
  */
 const QUICK = process.env.BENCH_QUICK === '1';
 const settings = {
@@ -30,6 +32,8 @@ const settings = {
   endToEndIdsPerCallback: 20,
   endToEndSenders: 4,
   endToEndTimeoutS: QUICK ? 45 : 90,
+  /** The engine floor's clients, each sending its next signal-with-start once the last is answered. */
+  engineFloorSenders: 20,
   realisticSeconds: QUICK ? 20 : 120,
   /** Longer than the slowest upstream answer, so the last sightings' rows are seen. */
   realisticDrainS: 8,
@@ -53,15 +57,18 @@ interface Scenario {
   /** Runs before the measurement starts. */
   prepare?(system: RunningSystem): Promise<void>;
   run(system: RunningSystem): Promise<ScenarioResult>;
+  /** The same load on the engine floor, for a scenario that has a meaning there; others skip it. */
+  runOnEngineFloor?(system: RunningEngineFloor): Promise<ScenarioResult>;
 }
+
+const WARM_UP_IDS = Array.from({ length: 20 }, (_, i) => 1_000_001 + 2 * i);
 
 /**
  * Opens connections and lets the JIT see the request path. Odd ids are offline, so no rows; few
  * of them, so that the project's server has no backlog of starts when the measurement begins.
  */
 async function warmUp(callbackUrl: string): Promise<void> {
-  const ids = Array.from({ length: 20 }, (_, i) => 1_000_001 + 2 * i);
-  const result = await sendCallback(callbackUrl, ids, 10_000);
+  const result = await sendCallback(callbackUrl, WARM_UP_IDS, 10_000);
   if (!result.ok) console.error(`bench: warm-up callback failed: ${result.status ?? ''} ${result.error ?? ''}`);
   await sleep(1_000);
 }
@@ -130,6 +137,10 @@ const scenarios: Scenario[] = [
       });
       return { ...result, ids: result.accepted, idsPosted: result.ids };
     },
+    runOnEngineFloor: async ({ floor }) => {
+      const result = await floor.complete(freshIds(0)(settings.endToEndIds), settings.engineFloorSenders, settings.endToEndTimeoutS);
+      return { ...result, ids: result.started, idsPosted: result.ids };
+    },
   },
   ...[1, 10].map(
     (rate): Scenario => ({
@@ -177,6 +188,28 @@ function perThousandIds(usage: Usage, ids: number): Record<string, number> {
   return { ...perThousand, total: round(system, 3) };
 }
 
+/** Waits for a quiet machine, prepares, then meters the stack's processes while the scenario runs. */
+async function measure(stack: RunningStack, prepare: () => Promise<void>, run: () => Promise<ScenarioResult>): Promise<Record<string, unknown>> {
+  const busyCoresBefore = await waitForQuietMachine(settings.quietWaitS);
+  await prepare();
+  const serverRequestsBefore = await stack.serverRequests?.();
+  const benchGroup = stack.inBenchProcess ? [] : [{ name: 'bench', fresh: false, pids: () => [process.pid] }];
+  const meter = await ProcessMeter.start([...stack.groups, ...benchGroup]);
+  const result = await run();
+  const usage = await meter.stop();
+  const serverRequestsAfter = await stack.serverRequests?.();
+  const measuredCpu = Object.values(usage.groups).reduce((sum, group) => sum + group.cpuSeconds, 0);
+  return {
+    ...result,
+    usage,
+    cpuSecondsPerThousandIds: perThousandIds(usage, result.ids),
+    ...(serverRequestsBefore && serverRequestsAfter && { serverRequests: requestsBetween(serverRequestsBefore, serverRequestsAfter) }),
+    busyCoresBefore,
+    // CPU that ran beside the measured processes: someone else's work on this shared machine.
+    otherCores: round((usage.machineCpuSeconds - measuredCpu) / usage.seconds, 2),
+  };
+}
+
 async function runScenario(system: SystemUnderTest, scenario: Scenario): Promise<Record<string, unknown>> {
   const objectService = await startFakeObjectService({
     isOnline,
@@ -186,32 +219,38 @@ async function runScenario(system: SystemUnderTest, scenario: Scenario): Promise
     () => objectService.close(),
     async () => {
       const stack = await system.start(objectService.url, scenario.name);
-      return withCleanup(
+      let requestsBefore = 0;
+      const result = await withCleanup(
         () => stack.stop(),
-        async () => {
-          // Before the preparation: known ids must still have running workflows when measured.
-          const busyCoresBefore = await waitForQuietMachine(settings.quietWaitS);
-          await (scenario.prepare ?? (({ callbackUrl }) => warmUp(callbackUrl)))(stack);
-          const requestsBefore = objectService.stats.requests;
-          const serverRequestsBefore = await stack.serverRequests?.();
-          const meter = await ProcessMeter.start([...stack.groups, { name: 'bench', fresh: false, pids: () => [process.pid] }]);
-          const result = await scenario.run(stack);
-          const usage = await meter.stop();
-          const serverRequestsAfter = await stack.serverRequests?.();
-          const measuredCpu = Object.values(usage.groups).reduce((sum, group) => sum + group.cpuSeconds, 0);
-          return {
-            ...result,
-            usage,
-            cpuSecondsPerThousandIds: perThousandIds(usage, result.ids),
-            objectService: { requests: objectService.stats.requests - requestsBefore, peakInFlight: objectService.stats.peakInFlight },
-            ...(serverRequestsBefore && serverRequestsAfter && { serverRequests: requestsBetween(serverRequestsBefore, serverRequestsAfter) }),
-            busyCoresBefore,
-            // CPU that ran beside the measured processes: someone else's work on this shared machine.
-            otherCores: round((usage.machineCpuSeconds - measuredCpu) / usage.seconds, 2),
-          };
-        },
+        () =>
+          measure(
+            stack,
+            // Known ids must still have running workflows when measured: prepare after the quiet wait.
+            async () => {
+              await (scenario.prepare ?? (({ callbackUrl }) => warmUp(callbackUrl)))(stack);
+              requestsBefore = objectService.stats.requests;
+            },
+            () => scenario.run(stack),
+          ),
       );
+      return { ...result, objectService: { requests: objectService.stats.requests - requestsBefore, peakInFlight: objectService.stats.peakInFlight } };
     },
+  );
+}
+
+async function runOnEngineFloor(system: EngineFloorSystem, run: NonNullable<Scenario['runOnEngineFloor']>): Promise<Record<string, unknown>> {
+  const stack = await system.start();
+  return withCleanup(
+    () => stack.stop(),
+    () =>
+      measure(
+        stack,
+        // The warm-up's ids, as for the other systems, each to its workflow's completion.
+        async () => {
+          await stack.floor.complete(WARM_UP_IDS, settings.engineFloorSenders, 30);
+        },
+        () => run(stack),
+      ),
   );
 }
 
@@ -236,10 +275,10 @@ async function machine(databaseUrl: string): Promise<Record<string, unknown>> {
 async function main(): Promise<void> {
   const only = process.env.BENCH_SCENARIOS?.split(',');
   const selected = scenarios.filter((scenario) => !only || only.includes(scenario.name));
-  const systems: SystemUnderTest[] = [];
-  for (const System of [ProjectSystem, BaselineSystem]) {
-    const system = new System();
-    if (process.env.BENCH_SYSTEMS && process.env.BENCH_SYSTEMS !== system.name) continue;
+  const onlySystems = process.env.BENCH_SYSTEMS?.split(',');
+  const systems: Array<SystemUnderTest | EngineFloorSystem> = [];
+  for (const system of [new ProjectSystem(), new BaselineSystem(), new EngineFloorSystem()]) {
+    if (onlySystems && !onlySystems.includes(system.name)) continue;
     systems.push(await system.open());
     running.add(() => system.close());
   }
@@ -248,16 +287,19 @@ async function main(): Promise<void> {
     commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(),
     machine: await machine(ADMIN_URL),
     settings,
-    results: { project: {}, baseline: {} } as Record<string, Record<string, unknown>>,
+    results: Object.fromEntries(systems.map((system) => [system.name, {}])) as Record<string, Record<string, unknown>>,
     durationS: 0,
   };
   const started = performance.now();
   try {
     for (const scenario of selected) {
       for (const system of systems) {
+        const onFloor = scenario.runOnEngineFloor;
+        const run = system instanceof EngineFloorSystem ? onFloor && (() => runOnEngineFloor(system, onFloor)) : () => runScenario(system, scenario);
+        if (!run) continue;
         console.error(`bench: ${scenario.name} on ${system.name}…`);
         try {
-          (report.results[system.name] as Record<string, unknown>)[scenario.name] = await runScenario(system, scenario);
+          (report.results[system.name] as Record<string, unknown>)[scenario.name] = await run();
         } catch (error) {
           console.error(`bench: ${scenario.name} on ${system.name} failed:`, error);
           (report.results[system.name] as Record<string, unknown>)[scenario.name] = { error: String(error) };

@@ -37,15 +37,22 @@ export const PROFILE_DIR = path.join(__dirname, 'results', 'profiles');
 /** The stack is thrown away after each scenario, so nothing needs a graceful drain, except a profile. */
 const STOP_GRACE_MS = PROFILE ? 30_000 : 2_000;
 
-export interface RunningSystem {
-  callbackUrl: string;
-  /** The database, as the bench's own connections should reach it. */
-  benchDatabaseUrl: string;
+/** The processes a system runs for one scenario, metered while it runs and stopped after it. */
+export interface RunningStack {
   /** api, worker (the consumer for the baseline), server (Temporal or RabbitMQ), postgres. */
   groups: ProcessGroup[];
   /** The Temporal server's requests so far, under BENCH_PROFILE=1. */
   serverRequests?: () => Promise<ServerRequests>;
+  /** Part of it runs inside the bench process, so that process is one of `groups` already. */
+  inBenchProcess?: boolean;
   stop(): Promise<void>;
+}
+
+/** A stack that takes callbacks and writes rows, as the product does. */
+export interface RunningSystem extends RunningStack {
+  callbackUrl: string;
+  /** The database, as the bench's own connections should reach it. */
+  benchDatabaseUrl: string;
 }
 
 export interface SystemUnderTest {
@@ -119,9 +126,7 @@ export class ProjectSystem extends SystemWithDatabase {
 
   async start(objectServiceUrl: string, scenario: string): Promise<RunningSystem> {
     await this.emptyTable();
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'presence-bench-'));
-    const metricsPort = PROFILE ? await freePort() : undefined;
-    const server = await startTemporalDevServer({ port: await freePort(), dbFilename: path.join(dataDir, 'temporal.sqlite'), logLevel: 'error', metricsPort });
+    const server = await startBenchDevServer();
     const port = await freePort();
     const env = {
       PORT: String(port),
@@ -144,17 +149,45 @@ export class ProjectSystem extends SystemWithDatabase {
       groups: [
         { name: 'api', fresh: true, threads: true, pids: () => [api.pid as number] },
         { name: 'worker', fresh: true, threads: true, pids: () => [worker.pid as number] },
-        { name: 'server', fresh: true, pids: () => (server.process?.pid ? [server.process.pid] : []) },
+        server.group,
         this.postgresGroup(),
       ],
-      serverRequests: metricsPort ? () => readServerRequests(`http://127.0.0.1:${metricsPort}/metrics`) : undefined,
+      serverRequests: server.serverRequests,
       stop: async () => {
         await Promise.all([stopChild(api, STOP_GRACE_MS), stopChild(worker, STOP_GRACE_MS)]);
         await server.stop();
-        await rm(dataDir, { recursive: true, force: true });
       },
     };
   }
+}
+
+export interface BenchDevServer {
+  address: string;
+  /** The server process, as the group `server`. */
+  group: ProcessGroup;
+  /** Its requests so far, from its metrics endpoint under BENCH_PROFILE=1. */
+  serverRequests?: () => Promise<ServerRequests>;
+  /** Stops it and deletes its database file. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A Temporal dev server as `npm start` runs it (startTemporalDevServer: a fresh SQLite file with
+ * WAL), for one scenario; with a metrics endpoint under BENCH_PROFILE=1.
+ */
+export async function startBenchDevServer(): Promise<BenchDevServer> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'presence-bench-'));
+  const metricsPort = PROFILE ? await freePort() : undefined;
+  const server = await startTemporalDevServer({ port: await freePort(), dbFilename: path.join(dataDir, 'temporal.sqlite'), logLevel: 'error', metricsPort });
+  return {
+    address: server.address,
+    group: { name: 'server', fresh: true, pids: () => (server.process?.pid ? [server.process.pid] : []) },
+    serverRequests: metricsPort ? () => readServerRequests(`http://127.0.0.1:${metricsPort}/metrics`) : undefined,
+    stop: async () => {
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** The queue-based baseline of bench/baseline/, on the RabbitMQ broker of this machine. */
