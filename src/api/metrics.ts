@@ -46,7 +46,7 @@ export class ApiMetrics {
       this.callbacks.inc({ outcome, reason: outcome === 'accepted' ? '' : request.errorCode || `http_${reply.statusCode}` });
       this.callbackDuration.observe({ outcome }, reply.elapsedTime / 1000);
     });
-    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    app.get('/metrics', { schema: { hide: true }, logLevel: 'debug' }, async (_request, reply) =>
       reply.type(this.registry.contentType).send(await this.registry.metrics()),
     );
   }

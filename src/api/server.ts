@@ -118,8 +118,21 @@ export function buildApi(dependencies: ApiDependencies): FastifyInstance {
         return reply.code(202).send({ accepted: objectIds.length });
       },
     );
+    callbacks.route({
+      method: ['GET', 'PUT', 'PATCH', 'DELETE'],
+      url: '/callback',
+      schema: { hide: true },
+      handler: async (request, reply) => {
+        request.errorCode = 'method_not_allowed';
+        return reply
+          .code(405)
+          .header('allow', 'POST')
+          .send({ error: 'method_not_allowed', message: `${request.method} is not allowed on /callback; use POST` });
+      },
+    });
   });
 
+  // Probes come every few seconds from every orchestrator: their request logs are debug.
   app.register(async (probes) => {
     probes.get(
       '/healthz',
@@ -148,7 +161,7 @@ export function buildApi(dependencies: ApiDependencies): FastifyInstance {
         return reply.code(status === 'unavailable' ? 503 : 200).send({ status, temporal, database });
       },
     );
-  });
+  }, { logLevel: 'debug' });
 
   return app;
 }

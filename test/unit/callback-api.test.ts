@@ -111,6 +111,16 @@ describe('callback API', () => {
     assert.equal(recorder.calls.length, 0);
   });
 
+  it('answers 405 with Allow: POST for other methods on /callback, and records nothing', async () => {
+    for (const method of ['GET', 'PUT', 'PATCH', 'DELETE'] as const) {
+      const response = await app.inject({ method, url: '/callback' });
+      assert.equal(response.statusCode, 405, method);
+      assert.equal(response.headers.allow, 'POST');
+      assert.equal(response.json().error, 'method_not_allowed');
+    }
+    assert.equal(recorder.calls.length, 0);
+  });
+
   it('answers 404 in the error shape for unknown routes', async () => {
     const response = await app.inject({ method: 'GET', url: '/nope' });
     assert.equal(response.statusCode, 404);
