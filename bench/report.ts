@@ -83,6 +83,20 @@ export function formatReport(report: Report): string {
     row({ scenario, label: '  callbacks not 2xx', cell: (system) => `${show(at(system, `${scenario}.acks.failed`))} of ${show(at(system, `${scenario}.acks.callbacks`))}` });
   }
 
+  const largeIds = num(report.settings.largeCallbackIds);
+  if (largeIds !== undefined) {
+    const scenario = `ack-${largeIds}`;
+    const [latency, failed] = [at('project', `${scenario}.acks.max`), at('project', `${scenario}.acks.failed`)];
+    const statuses = (system: System) => Object.keys((lookup(report.results[system], `${scenario}.acks.statuses`) as object | undefined) ?? {}).join(', ') || '–';
+    row({
+      scenario,
+      label: `ack ms; status, one callback of ${largeIds} new ids`,
+      cell: (system) => `${show(at(system, `${scenario}.acks.max`))}; ${statuses(system)}`,
+      ratioPath: `${scenario}.acks.max`,
+      target: verdict(latency === undefined || failed === undefined ? undefined : failed === 0 && latency < 1_000, '2xx in < 1000'),
+    });
+  }
+
   const projectRate = at('project', 'end-to-end.idsPerSecond');
   const baselineRate = at('baseline', 'end-to-end.idsPerSecond');
   row({
@@ -111,7 +125,7 @@ export function formatReport(report: Report): string {
     },
   });
 
-  for (const rate of ['1x', '10x']) {
+  for (const rate of ['1x', '10x', '50x']) {
     const scenario = `realistic-${rate}`;
     const p99 = at('project', `${scenario}.receiptToRow.p99`);
     const goal = MAX_UPSTREAM_LATENCY_MS + 1_000;
@@ -122,12 +136,13 @@ export function formatReport(report: Report): string {
       ratioPath: `${scenario}.receiptToRow.p99`,
       target: verdict(p99 === undefined ? undefined : p99 <= goal, `p99 ≤ ${goal}`),
     });
+    const timeouts = (system: System) => (ran(system, scenario) ? show(at(system, `${scenario}.acks.statuses.timeout`) ?? 0) : '–');
     row({
       scenario,
-      label: `  ack ms p50/p99, ${rate}; not 2xx`,
+      label: `  ack ms p50/p99, ${rate}; not 2xx (timed out)`,
       cell: (system) =>
         `${show(at(system, `${scenario}.acks.p50`))} / ${show(at(system, `${scenario}.acks.p99`))}; ` +
-        `${show(at(system, `${scenario}.acks.failed`))} of ${show(at(system, `${scenario}.acks.callbacks`))}`,
+        `${show(at(system, `${scenario}.acks.failed`))} of ${show(at(system, `${scenario}.acks.callbacks`))} (${timeouts(system)})`,
       ratioPath: `${scenario}.acks.p99`,
     });
   }

@@ -28,12 +28,16 @@ const settings = {
   ackConcurrentSenders: 20,
   ackCallbacksPerConcurrentSender: QUICK ? 2 : 4,
   ackClientTimeoutMs: 10_000,
+  /** The ids of the one callback of `ack-10000`: the most a callback may carry. */
+  largeCallbackIds: 10_000,
   endToEndIds: QUICK ? 2_000 : 10_000,
   endToEndIdsPerCallback: 20,
   endToEndSenders: 4,
   endToEndTimeoutS: QUICK ? 45 : 90,
   /** The engine floor's clients, each sending its next signal-with-start once the last is answered. */
   engineFloorSenders: 20,
+  /** Multiples of the tester's pace (one callback every 5 s). */
+  realisticRates: [1, 10, 50],
   realisticSeconds: QUICK ? 20 : 120,
   /** Longer than the slowest upstream answer, so the last sightings' rows are seen. */
   realisticDrainS: 8,
@@ -142,7 +146,16 @@ const scenarios: Scenario[] = [
       return { ...result, ids: result.started, idsPosted: result.ids };
     },
   },
-  ...[1, 10].map(
+  {
+    // One callback of the most ids the API takes, all new. The target: acknowledged (2xx) in under 1 s.
+    name: `ack-${settings.largeCallbackIds}`,
+    upstream: 'tester',
+    run: async ({ callbackUrl }) => {
+      const results = await closedLoop(callbackUrl, 1, 1, () => freshIds(0)(settings.largeCallbackIds), settings.ackClientTimeoutMs);
+      return { ids: results.filter((result) => result.ok).length * settings.largeCallbackIds, acks: summarizeAcks(results) };
+    },
+  },
+  ...settings.realisticRates.map(
     (rate): Scenario => ({
       name: `realistic-${rate}x`,
       upstream: 'tester',
