@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { PresenceActivities } from '../activities';
 import type { HandOutResult } from '../activities/hand-out';
 import { handOutOptions } from './activity-options';
@@ -18,5 +18,11 @@ const { handOutSightings } = proxyActivities<PresenceActivities>(handOutOptions)
  * signal-with-start, and it heartbeats its progress so that a retry resumes where it stopped.
  */
 export async function callbackWorkflow(input: CallbackInput): Promise<HandOutResult> {
-  return handOutSightings(input.objectIds, input.receivedAtMs);
+  const { objectIds, receivedAtMs } = input;
+  const received = `**${objectIds.length} ids** received ${new Date(receivedAtMs).toISOString()}`;
+  // The hand-out's progress shows as its heartbeat details, on the pending activity.
+  setCurrentDetails(`${received}; handing them to their object workflows`);
+  const result = await handOutSightings(objectIds, receivedAtMs);
+  setCurrentDetails(`${received}; ${result.handedOut} handed out, ${result.expired} expired before their turn`);
+  return result;
 }

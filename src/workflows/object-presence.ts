@@ -3,11 +3,12 @@ import {
   continueAsNew,
   log,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   TemporalFailure,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { PresenceActivities } from '../activities';
+import type { CheckOutcome, PresenceActivities } from '../activities';
 import { sightingCheckOptions } from './activity-options';
 import { checkStateQuery, sightedSignal } from './sighting';
 
@@ -36,10 +37,31 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
   let pendingReceivedAtMs = input.pendingReceivedAtMs;
   let checkedReceivedAtMs: number | undefined;
   let checking = false;
+  let lastOutcome: CheckOutcome | 'failed' | undefined;
+  let checks = 0;
+  // Shown by the Web UI as the workflow's current details; answered from memory, no history cost.
+  const describe = () =>
+    setCurrentDetails(
+      [
+        `**Object ${objectId}**: ${lastOutcome ? `last check ${lastOutcome}` : 'not checked yet'}` +
+          (checkedReceivedAtMs === undefined ? '' : ` for the sighting of ${readable(checkedReceivedAtMs)}`),
+        `${checks} check${checks === 1 ? '' : 's'} in this run; ${checking ? 'checking now' : 'idle'}` +
+          (pendingReceivedAtMs === undefined ? '' : `; a sighting of ${readable(pendingReceivedAtMs)} waits`),
+      ].join('\n\n'),
+    );
   setHandler(sightedSignal, (receivedAtMs) => {
     pendingReceivedAtMs = Math.max(receivedAtMs, pendingReceivedAtMs ?? receivedAtMs);
+    describe();
   });
-  setHandler(checkStateQuery, () => ({ checkedReceivedAtMs, pendingReceivedAtMs, checking }));
+  setHandler(checkStateQuery, () => ({
+    checkedReceivedAtMs,
+    pendingReceivedAtMs,
+    checking,
+    checkedReceivedAt: checkedReceivedAtMs === undefined ? undefined : readable(checkedReceivedAtMs),
+    pendingReceivedAt: pendingReceivedAtMs === undefined ? undefined : readable(pendingReceivedAtMs),
+    lastOutcome,
+  }));
+  describe();
 
   while (await condition(() => pendingReceivedAtMs !== undefined, IDLE_TIMEOUT)) {
     if (workflowInfo().continueAsNewSuggested) {
@@ -48,16 +70,22 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
     const receivedAtMs = pendingReceivedAtMs as number;
     pendingReceivedAtMs = undefined;
     checking = true;
+    describe();
     try {
-      await checkObject(objectId, receivedAtMs);
+      lastOutcome = await checkObject(objectId, receivedAtMs);
     } catch (error) {
+      lastOutcome = 'failed';
       // A check that failed for good (the object service rejected the id) fails the workflow,
       // visibly, unless a newer sighting is waiting: that one gets its own check.
       if (!(error instanceof TemporalFailure) || pendingReceivedAtMs === undefined) throw error;
       log.warn('status check failed; checking the newer sighting', { objectId, error: error.message });
     } finally {
       checking = false;
+      checks += 1;
     }
     checkedReceivedAtMs = receivedAtMs;
+    describe();
   }
 }
+
+const readable = (epochMs: number): string => new Date(epochMs).toISOString();

@@ -9,6 +9,11 @@ export interface ObjectCheckState {
   /** Receipt time of a sighting that still waits for its check. */
   pendingReceivedAtMs?: number;
   checking: boolean;
+  /** The same two times, in ISO 8601, for people reading the query in the Web UI. */
+  checkedReceivedAt?: string;
+  pendingReceivedAt?: string;
+  /** What the newest finished check found: offline, recorded, already-newer, expired or failed. */
+  lastOutcome?: string;
 }
 
 /** Where an object's checks stand; shown by the Web UI's query tab and used by the tests. */

@@ -41,7 +41,10 @@ describe('presence tracking on a real Temporal server and PostgreSQL', () => {
     const { status, body } = await stack.postCallback([2, 4, 6, 1, 3, 4]);
     assert.equal(status, 202);
     assert.deepEqual(body, { accepted: 5 });
-    await Promise.all([2, 4, 6, 1, 3].map((id) => stack.checked(id, sentAt)));
+    const [online, , , offline] = await Promise.all([2, 4, 6, 1, 3].map((id) => stack.checked(id, sentAt)));
+    assert.equal(online?.lastOutcome, 'recorded');
+    assert.equal(offline?.lastOutcome, 'offline');
+    assert.equal(online?.checkedReceivedAt, new Date(online?.checkedReceivedAtMs ?? 0).toISOString(), 'the query gives readable times');
 
     const rows = await stack.rows();
     assert.deepEqual([...rows.keys()].filter((id) => id < 10), [2, 4, 6]);
