@@ -15,9 +15,8 @@ const databaseUrl = (): string => process.env.DATABASE_URL as string;
 
 export default defineConfig({
   engine: 'js',
-  experimental: { adapter: true, studio: true },
+  experimental: { adapter: true },
   schema: path.join('prisma', 'schema.prisma'),
   migrations: { path: path.join('prisma', 'migrations') },
   adapter: async () => new PrismaPg({ connectionString: databaseUrl() }),
-  studio: { adapter: async () => new PrismaPg({ connectionString: databaseUrl() }) },
 });
