@@ -10,10 +10,11 @@ interface Report {
   durationS: number;
 }
 
-const SYSTEMS = ['project', 'baseline', 'engine-floor'] as const;
-type System = (typeof SYSTEMS)[number];
+/** project, baseline, and the engine floor's runs: `engine-floor-<senders>` (`engine-floor` in older results). */
+type System = string;
+const isFloor = (system: System) => system.startsWith('engine-floor');
 /** What the project is compared with: the ratio columns. */
-type Reference = Exclude<System, 'project'>;
+type Reference = 'baseline' | 'floor';
 
 function lookup(value: unknown, dottedPath: string): unknown {
   return dottedPath.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), value);
@@ -22,7 +23,7 @@ function lookup(value: unknown, dottedPath: string): unknown {
 const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
 const show = (value: number | undefined): string => (value === undefined ? '–' : String(value));
 
-/** A table row: one cell per system, the project's ratio to each reference system, and a verdict. */
+/** A table row: one cell per system, the project's ratio to each reference, and a verdict. */
 interface Row {
   label: string;
   cells: Record<System, string>;
@@ -45,21 +46,33 @@ interface RowSpec {
 export function formatReport(report: Report): string {
   const at = (system: System, dottedPath: string) => num(lookup(report.results[system], dottedPath));
   const ran = (system: System, scenario: string) => lookup(report.results[system], scenario) !== undefined;
+  // The floor's runs that measured something, fewest senders first; the project is compared with the fastest.
+  const floors = Object.keys(report.results)
+    .filter((system) => isFloor(system) && Object.keys(report.results[system] ?? {}).length > 0)
+    .sort((a, b) => (at(a, 'end-to-end.senders') ?? 0) - (at(b, 'end-to-end.senders') ?? 0));
+  const bestFloor = floors.reduce<System | undefined>(
+    (best, floor) => (best === undefined || (at(floor, 'end-to-end.idsPerSecond') ?? -1) > (at(best, 'end-to-end.idsPerSecond') ?? -1) ? floor : best),
+    undefined,
+  );
+  const systems = ['project', 'baseline', ...floors];
+  const referenceSystem: Record<Reference, System | undefined> = { baseline: 'baseline', floor: bestFloor };
   const ratioOf = (reference: Reference, dottedPath: string): string => {
-    const [project, other] = [at('project', dottedPath), at(reference, dottedPath)];
+    const referenceName = referenceSystem[reference];
+    if (referenceName === undefined) return '–';
+    const [project, other] = [at('project', dottedPath), at(referenceName, dottedPath)];
     if (project === undefined || other === undefined || other === 0) return '–';
     const ratio = project / other;
     return `${ratio < 0.1 ? ratio.toPrecision(2) : ratio.toFixed(2)}×`;
   };
   const rows: Row[] = [];
   const row = ({ scenario, label, cell, ratioPath, floorRatio = false, target = '' }: RowSpec) => {
-    const onFloor = scenario === undefined || ran('engine-floor', scenario);
+    const onFloor = (floor: System) => scenario === undefined || ran(floor, scenario);
     rows.push({
       label,
-      cells: { project: cell('project'), baseline: cell('baseline'), 'engine-floor': onFloor ? cell('engine-floor') : '' },
+      cells: Object.fromEntries(systems.map((system) => [system, !isFloor(system) || onFloor(system) ? cell(system) : ''])),
       ratios: {
         baseline: ratioPath ? ratioOf('baseline', ratioPath) : '',
-        'engine-floor': ratioPath && floorRatio && onFloor ? ratioOf('engine-floor', ratioPath) : '',
+        floor: ratioPath && floorRatio && bestFloor && onFloor(bestFloor) ? ratioOf('floor', ratioPath) : '',
       },
       target,
     });
@@ -81,6 +94,45 @@ export function formatReport(report: Report): string {
       target: goal === undefined ? '' : verdict(p99 === undefined ? undefined : p99 <= goal, `p99 ≤ ${goal}`),
     });
     row({ scenario, label: '  callbacks not 2xx', cell: (system) => `${show(at(system, `${scenario}.acks.failed`))} of ${show(at(system, `${scenario}.acks.callbacks`))}` });
+    if (scenario === 'ack-new-20') outboxRows();
+  }
+
+  /** `ack-outbox`, beside the normal ack of the same load: only the project has an outbox. */
+  function outboxRows(): void {
+    const scenario = 'ack-outbox';
+    const projectOnly = (cell: (system: System) => string) => (system: System) => (system === 'project' ? cell(system) : system === 'baseline' ? 'n/a' : '');
+    const statuses = (system: System) =>
+      Object.entries((lookup(report.results[system], `${scenario}.acks.statuses`) as Record<string, number> | undefined) ?? {})
+        .map(([status, callbacks]) => `${status}: ${callbacks}`)
+        .join(', ') || '–';
+    row({
+      scenario,
+      label: '  the same, Temporal down (outbox): ack ms p50/p99/max',
+      cell: projectOnly((system) => [50, 99].map((q) => show(at(system, `${scenario}.acks.p${q}`))).concat(show(at(system, `${scenario}.acks.max`))).join(' / ')),
+    });
+    row({
+      scenario,
+      label: '    callbacks not 2xx (statuses)',
+      cell: projectOnly((system) => `${show(at(system, `${scenario}.acks.failed`))} of ${show(at(system, `${scenario}.acks.callbacks`))} (${statuses(system)})`),
+    });
+    row({
+      scenario,
+      label: '    restarted: s to serve; outbox empty after s',
+      cell: projectOnly((system) => {
+        const drain = lookup(report.results[system], `${scenario}.drained`) === false ? 'not drained' : show(at(system, `${scenario}.drainS`));
+        return `${show(at(system, `${scenario}.restartS`))}; ${drain} (${show(at(system, `${scenario}.outboxAfterPosting`))} callbacks)`;
+      }),
+    });
+    row({
+      scenario,
+      label: '    callback workflows; ids with rows after s',
+      cell: projectOnly(
+        (system) =>
+          `${show(at(system, `${scenario}.callbackWorkflows`))} of ${show(at(system, `${scenario}.callbacksAccepted`))}; ` +
+          `${show(at(system, `${scenario}.rows`))} of ${show(at(system, `${scenario}.expectedRows`))} after ${show(at(system, `${scenario}.rowsAfterS`))}` +
+          (lookup(report.results[system], `${scenario}.rowsComplete`) === false ? ' (timed out)' : ''),
+      ),
+    });
   }
 
   const largeIds = num(report.settings.largeCallbackIds);
@@ -105,7 +157,7 @@ export function formatReport(report: Report): string {
     cell: (system) => {
       const rate = show(at(system, 'end-to-end.idsPerSecond'));
       if (lookup(report.results[system], 'end-to-end.complete') !== false) return rate;
-      const [done, all] = system === 'engine-floor' ? ['completed', 'idsPosted'] : ['rows', 'expectedRows'];
+      const [done, all] = isFloor(system) ? ['completed', 'idsPosted'] : ['rows', 'expectedRows'];
       return `${rate} (timed out: ${show(at(system, `end-to-end.${done}`))} of ${show(at(system, `end-to-end.${all}`))} ${done})`;
     },
     ratioPath: 'end-to-end.idsPerSecond',
@@ -118,7 +170,7 @@ export function formatReport(report: Report): string {
     label: '  ids accepted (floor: started): ids/s',
     cell: (system) => {
       const [recorded, after] =
-        system === 'engine-floor'
+        isFloor(system)
           ? [at(system, 'end-to-end.started'), at(system, 'end-to-end.startedAllAfterS')]
           : [at(system, 'end-to-end.accepted'), at(system, 'end-to-end.acceptedAllAfterS')];
       return recorded === undefined || !after ? '–' : String(Math.round(recorded / after));
@@ -164,26 +216,27 @@ export function formatReport(report: Report): string {
     }
   }
 
-  const scenarios = Object.keys(Object.assign({}, ...SYSTEMS.map((system) => report.results[system] ?? {})));
+  const scenarios = Object.keys(Object.assign({}, ...systems.map((system) => report.results[system] ?? {})));
   row({
     label: 'other load on the machine, cores (max of scenarios)',
     cell: (system) => (report.results[system] ? show(Math.max(...scenarios.map((name) => at(system, `${name}.otherCores`) ?? 0))) : ''),
   });
 
-  const withFloor = Object.keys(report.results['engine-floor'] ?? {}).length > 0;
+  const floorName = (system: System) => {
+    const senders = at(system, 'end-to-end.senders');
+    return senders === undefined ? 'engine floor' : `floor, ${senders} senders`;
+  };
   const header: Row = {
     label: 'metric',
-    cells: { project: 'project', baseline: 'baseline', 'engine-floor': 'engine floor' },
-    ratios: { baseline: 'project/baseline', 'engine-floor': 'project/floor' },
+    cells: Object.fromEntries(systems.map((system) => [system, isFloor(system) ? floorName(system) : system])),
+    ratios: { baseline: 'project/baseline', floor: 'project/floor' },
     target: 'target (project)',
   };
   const columns: Array<(each: Row) => string> = [
     (each) => each.label,
-    (each) => each.cells.project,
-    (each) => each.cells.baseline,
-    ...(withFloor ? [(each: Row) => each.cells['engine-floor']] : []),
+    ...systems.map((system) => (each: Row) => each.cells[system] ?? ''),
     (each) => each.ratios.baseline,
-    ...(withFloor ? [(each: Row) => each.ratios['engine-floor']] : []),
+    ...(bestFloor ? [(each: Row) => each.ratios.floor] : []),
   ];
   const all = [header, ...rows];
   const widths = columns.map((pick) => Math.max(...all.map((each) => pick(each).length)));
@@ -191,10 +244,11 @@ export function formatReport(report: Report): string {
   const separator = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|---|`;
   const notes = [
     `server = Temporal dev server (project, engine floor) or RabbitMQ (baseline); worker = Temporal worker or queue consumer.`,
-    ...(withFloor
+    ...(bestFloor
       ? [
           'engine floor = per id, a signal-with-start of a workflow that runs one no-op local activity and completes, on the same dev server; ' +
-            `its worker and its ${show(num(report.settings.engineFloorSenders))} senders run in one process (the bench), metered as worker; ids/s from the first start to the last completion.`,
+            'its worker and its senders run in one process (the bench), metered as worker; ids/s from the first start to the last completion; ' +
+            `one fresh run per sender count. project/floor: against the faster run (${floorName(bestFloor)}).`,
         ]
       : []),
     `machine: ${JSON.stringify(report.machine)}`,
@@ -206,9 +260,11 @@ export function formatReport(report: Report): string {
 /** Under BENCH_PROFILE=1: what the Temporal server did per 1,000 accepted (floor: started) ids, busiest first. */
 function serverRequestLines(report: Report): string[] {
   const lines: string[] = [];
-  const temporalResults = (['project', 'engine-floor'] as const).flatMap((system) =>
-    Object.entries(report.results[system] ?? {}).map(([scenario, result]) => [system === 'project' ? scenario : `${scenario} (engine floor)`, result] as const),
-  );
+  const temporalResults = Object.keys(report.results)
+    .filter((system) => system === 'project' || isFloor(system))
+    .flatMap((system) =>
+      Object.entries(report.results[system] ?? {}).map(([scenario, result]) => [system === 'project' ? scenario : `${scenario} (${system})`, result] as const),
+    );
   for (const [scenario, result] of temporalResults) {
     const requests = lookup(result, 'serverRequests') as Record<'rpc' | 'persistence' | 'persistenceSeconds', Record<string, number>> | undefined;
     const ids = num(lookup(result, 'ids'));

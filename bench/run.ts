@@ -9,6 +9,7 @@ import { sendCallback } from '../src/tester/callback-sender';
 import { startFakeObjectService } from '../src/tester/object-service';
 import { type RunningEngineFloor, EngineFloorSystem } from './engine-floor/system';
 import { closedLoop, endToEnd, freshIds, IDS_PER_CALLBACK, postAll, realistic, summarizeAcks } from './load';
+import { ackWhileTemporalIsDown } from './outbox';
 import { ProcessMeter, round, waitForQuietMachine, type Usage } from './processes';
 import { formatReport } from './report';
 import { requestsBetween } from './server-requests';
@@ -17,9 +18,10 @@ import { ADMIN_URL, BaselineSystem, brokerVersion, MAX_CONCURRENT_CHECKS, Projec
 /**
  * `npm run bench`: every scenario against this project and the queue-based baseline, and the
  * throughput scenario also against the engine floor (the smallest per-id Temporal design on the
- * same dev server); one fresh stack per scenario, the systems taking turns so that a change in
- * background load on the machine hits them alike. BENCH_QUICK=1 runs short phases;
- * BENCH_SCENARIOS=a,b and BENCH_SYSTEMS=project,baseline,engine-floor pick some.
+ * same dev server, with 4 and with 20 senders); one fresh stack per scenario, the systems taking
+ * turns so that a change in background load on the machine hits them alike. BENCH_QUICK=1 runs
+ * short phases; BENCH_SCENARIOS=a,b and BENCH_SYSTEMS=project,baseline,engine-floor pick some
+ * (`engine-floor` picks both floor variants, `engine-floor-4` one of them).
  */
 const QUICK = process.env.BENCH_QUICK === '1';
 const settings = {
@@ -34,8 +36,18 @@ const settings = {
   endToEndIdsPerCallback: 20,
   endToEndSenders: 4,
   endToEndTimeoutS: QUICK ? 45 : 90,
-  /** The engine floor's clients, each sending its next signal-with-start once the last is answered. */
-  engineFloorSenders: 20,
+  /**
+   * The engine floor's clients, each sending its next signal-with-start once the last is answered:
+   * one floor run for each count. 20 starve the dev server's dispatch on this machine, 4 leave it
+   * time; the report compares the project with the faster.
+   */
+  engineFloorSenders: [4, 20],
+  /**
+   * `ack-outbox`: after the restart, how long to wait for the outbox to drain, then for the rows
+   * (BENCH_OUTBOX_ROWS_TIMEOUT_S: longer, to see every row; they come at the end-to-end rate).
+   */
+  outboxDrainTimeoutS: 60,
+  outboxRowsTimeoutS: Number(process.env.BENCH_OUTBOX_ROWS_TIMEOUT_S ?? (QUICK ? 90 : 180)),
   /** Multiples of the tester's pace (one callback every 5 s). */
   realisticRates: [1, 10, 50],
   realisticSeconds: QUICK ? 20 : 120,
@@ -56,13 +68,15 @@ interface ScenarioResult {
 
 interface Scenario {
   name: string;
+  /** The systems it has a meaning for; unset: both. */
+  systems?: ReadonlyArray<SystemUnderTest['name']>;
   /** `tester`: 300 ms to 4.3 s like the assessment's object service; `instant`: no latency. */
   upstream: 'tester' | 'instant';
   /** Runs before the measurement starts. */
   prepare?(system: RunningSystem): Promise<void>;
   run(system: RunningSystem): Promise<ScenarioResult>;
   /** The same load on the engine floor, for a scenario that has a meaning there; others skip it. */
-  runOnEngineFloor?(system: RunningEngineFloor): Promise<ScenarioResult>;
+  runOnEngineFloor?(system: RunningEngineFloor, senders: number): Promise<ScenarioResult>;
 }
 
 const WARM_UP_IDS = Array.from({ length: 20 }, (_, i) => 1_000_001 + 2 * i);
@@ -124,6 +138,26 @@ const scenarios: Scenario[] = [
     ackScenario(ids, settings.ackConcurrentSenders, settings.ackCallbacksPerConcurrentSender),
   ]),
   {
+    // ack-new-20's load while the project's Temporal server is down: every callback goes to the
+    // outbox. Then the server comes back: how long the outbox takes to drain, whether every id
+    // gets its row. The baseline has no outbox.
+    name: 'ack-outbox',
+    systems: ['project'],
+    upstream: 'instant',
+    run: async (system) => {
+      const result = await ackWhileTemporalIsDown(system, {
+        senders: settings.ackConcurrentSenders,
+        callbacksPerSender: settings.ackCallbacksPerConcurrentSender,
+        idsPerCallback: IDS_PER_CALLBACK,
+        clientTimeoutMs: settings.ackClientTimeoutMs,
+        isOnline,
+        drainTimeoutS: settings.outboxDrainTimeoutS,
+        rowsTimeoutS: settings.outboxRowsTimeoutS,
+      });
+      return { ids: result.idsAccepted, ...result };
+    },
+  },
+  {
     // A callback of 200 new ids takes the project's API past its 900 ms deadline (see the ack
     // scenarios), and a reposted one signals its ids again. Callbacks of 20 from 4 senders fit
     // the deadline, so this measures the pipeline behind the API rather than that collapse.
@@ -141,8 +175,8 @@ const scenarios: Scenario[] = [
       });
       return { ...result, ids: result.accepted, idsPosted: result.ids };
     },
-    runOnEngineFloor: async ({ floor }) => {
-      const result = await floor.complete(freshIds(0)(settings.endToEndIds), settings.engineFloorSenders, settings.endToEndTimeoutS);
+    runOnEngineFloor: async ({ floor }, senders) => {
+      const result = await floor.complete(freshIds(0)(settings.endToEndIds), senders, settings.endToEndTimeoutS);
       return { ...result, ids: result.started, idsPosted: result.ids };
     },
   },
@@ -210,7 +244,8 @@ async function measure(stack: RunningStack, prepare: () => Promise<void>, run: (
   const meter = await ProcessMeter.start([...stack.groups, ...benchGroup]);
   const result = await run();
   const usage = await meter.stop();
-  const serverRequestsAfter = await stack.serverRequests?.();
+  // A scenario that restarted the server restarted its counters too.
+  const serverRequestsAfter = result.serverRestarted ? undefined : await stack.serverRequests?.();
   const measuredCpu = Object.values(usage.groups).reduce((sum, group) => sum + group.cpuSeconds, 0);
   return {
     ...result,
@@ -260,9 +295,9 @@ async function runOnEngineFloor(system: EngineFloorSystem, run: NonNullable<Scen
         stack,
         // The warm-up's ids, as for the other systems, each to its workflow's completion.
         async () => {
-          await stack.floor.complete(WARM_UP_IDS, settings.engineFloorSenders, 30);
+          await stack.floor.complete(WARM_UP_IDS, system.senders, 30);
         },
-        () => run(stack),
+        () => run(stack, system.senders),
       ),
   );
 }
@@ -290,8 +325,10 @@ async function main(): Promise<void> {
   const selected = scenarios.filter((scenario) => !only || only.includes(scenario.name));
   const onlySystems = process.env.BENCH_SYSTEMS?.split(',');
   const systems: Array<SystemUnderTest | EngineFloorSystem> = [];
-  for (const system of [new ProjectSystem(), new BaselineSystem(), new EngineFloorSystem()]) {
-    if (onlySystems && !onlySystems.includes(system.name)) continue;
+  const floors = settings.engineFloorSenders.map((senders) => new EngineFloorSystem(senders));
+  for (const system of [new ProjectSystem(), new BaselineSystem(), ...floors]) {
+    const picked = onlySystems?.includes(system.name) || (system instanceof EngineFloorSystem && onlySystems?.includes('engine-floor'));
+    if (onlySystems && !picked) continue;
     systems.push(await system.open());
     running.add(() => system.close());
   }
@@ -308,7 +345,10 @@ async function main(): Promise<void> {
     for (const scenario of selected) {
       for (const system of systems) {
         const onFloor = scenario.runOnEngineFloor;
-        const run = system instanceof EngineFloorSystem ? onFloor && (() => runOnEngineFloor(system, onFloor)) : () => runScenario(system, scenario);
+        const run =
+          system instanceof EngineFloorSystem
+            ? onFloor && (() => runOnEngineFloor(system, onFloor))
+            : (!scenario.systems || scenario.systems.includes(system.name)) && (() => runScenario(system, scenario));
         if (!run) continue;
         console.error(`bench: ${scenario.name} on ${system.name}…`);
         try {

@@ -53,6 +53,8 @@ export interface RunningSystem extends RunningStack {
   callbackUrl: string;
   /** The database, as the bench's own connections should reach it. */
   benchDatabaseUrl: string;
+  /** The project's Temporal dev server, which a scenario may kill and start again. */
+  temporal?: BenchDevServer;
 }
 
 export interface SystemUnderTest {
@@ -96,8 +98,9 @@ abstract class SystemWithDatabase implements SystemUnderTest {
     return url.toString();
   }
 
+  /** Both databases have the project's migrations; only the project's API writes to the outbox. */
   protected async emptyTable(): Promise<void> {
-    await withDatabase(this.benchDatabaseUrl, (db) => db.query('TRUNCATE objects'));
+    await withDatabase(this.benchDatabaseUrl, (db) => db.query('TRUNCATE objects, callback_outbox'));
   }
 
   /** The server processes behind this database's connections, except the bench's own. */
@@ -153,6 +156,7 @@ export class ProjectSystem extends SystemWithDatabase {
         this.postgresGroup(),
       ],
       serverRequests: server.serverRequests,
+      temporal: server,
       stop: async () => {
         await Promise.all([stopChild(api, STOP_GRACE_MS), stopChild(worker, STOP_GRACE_MS)]);
         await server.stop();
@@ -165,8 +169,12 @@ export interface BenchDevServer {
   address: string;
   /** The server process, as the group `server`. */
   group: ProcessGroup;
-  /** Its requests so far, from its metrics endpoint under BENCH_PROFILE=1. */
+  /** Its requests so far, from its metrics endpoint under BENCH_PROFILE=1 (they restart from 0 with the server). */
   serverRequests?: () => Promise<ServerRequests>;
+  /** Kills it with SIGKILL, as a crash would, and waits for the exit. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and database file; resolves once it serves. */
+  restart(): Promise<void>;
   /** Stops it and deletes its database file. */
   stop(): Promise<void>;
 }
@@ -178,11 +186,23 @@ export interface BenchDevServer {
 export async function startBenchDevServer(): Promise<BenchDevServer> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'presence-bench-'));
   const metricsPort = PROFILE ? await freePort() : undefined;
-  const server = await startTemporalDevServer({ port: await freePort(), dbFilename: path.join(dataDir, 'temporal.sqlite'), logLevel: 'error', metricsPort });
+  const options = { port: await freePort(), dbFilename: path.join(dataDir, 'temporal.sqlite'), logLevel: 'error', metricsPort } as const;
+  let server = await startTemporalDevServer(options);
   return {
     address: server.address,
     group: { name: 'server', fresh: true, pids: () => (server.process?.pid ? [server.process.pid] : []) },
     serverRequests: metricsPort ? () => readServerRequests(`http://127.0.0.1:${metricsPort}/metrics`) : undefined,
+    kill: async () => {
+      const child = server.process;
+      if (!child) throw new Error('the dev server runs without a process of its own');
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
+    restart: async () => {
+      server = await startTemporalDevServer(options);
+    },
     stop: async () => {
       await server.stop();
       await rm(dataDir, { recursive: true, force: true });

@@ -6,26 +6,37 @@ export interface RunningEngineFloor extends RunningStack {
   floor: EngineFloor;
 }
 
+/** The workflow bundle and the runtime, once per bench run however many floor variants run. */
+let workflowCode: Promise<string> | undefined;
+
 /**
  * The smallest per-id Temporal design on the project's dev server (startBenchDevServer): per id,
  * a signal-with-start of a workflow that runs one no-op local activity and completes. Its worker
- * and client run in the bench process, metered as `worker`.
+ * and `senders` clients run in the bench process, metered as `worker`. It runs as
+ * `engine-floor-<senders>`: with few senders the server is left time to dispatch, with many it
+ * takes more starts at once, and which is faster depends on the machine.
  */
 export class EngineFloorSystem {
-  readonly name = 'engine-floor';
-  private workflowCode = '';
+  readonly name: `engine-floor-${number}`;
+
+  constructor(readonly senders: number) {
+    this.name = `engine-floor-${senders}`;
+  }
 
   async open(): Promise<this> {
-    // The worker's lifecycle lines would drown the bench's progress lines.
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-    this.workflowCode = await bundleEngineFloorWorkflow();
+    workflowCode ??= (async () => {
+      // The worker's lifecycle lines would drown the bench's progress lines.
+      Runtime.install({ logger: new DefaultLogger('WARN') });
+      return bundleEngineFloorWorkflow();
+    })();
+    await workflowCode;
     return this;
   }
 
   async start(): Promise<RunningEngineFloor> {
     const server = await startBenchDevServer();
     try {
-      const floor = await EngineFloor.start(server.address, this.workflowCode);
+      const floor = await EngineFloor.start(server.address, await (workflowCode as Promise<string>));
       return {
         floor,
         groups: [server.group, { name: 'worker', fresh: false, threads: true, pids: () => [process.pid] }],
