@@ -47,6 +47,7 @@ export function createHandOut({ client, taskQueue, objectTtlSeconds, concurrency
       workflowId: objectWorkflowId(objectId),
       taskQueue,
       args: [{ objectId }],
+      staticSummary: `Object ${objectId}`,
       signal: sightedSignal,
       signalArgs: [receivedAtMs],
     });

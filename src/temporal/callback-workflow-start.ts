@@ -31,6 +31,7 @@ export async function startCallbackWorkflow(client: Client, taskQueue: string, {
       workflowId,
       taskQueue,
       args: [{ objectIds, receivedAtMs }],
+      staticSummary: `Callback of ${objectIds.length} ids, received ${new Date(receivedAtMs).toISOString()}`,
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     });

@@ -43,8 +43,7 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
   const describe = () =>
     setCurrentDetails(
       [
-        `**Object ${objectId}**: ${lastOutcome ? `last check ${lastOutcome}` : 'not checked yet'}` +
-          (checkedReceivedAtMs === undefined ? '' : ` for the sighting of ${readable(checkedReceivedAtMs)}`),
+        `**Object ${objectId}**: ${lastOutcome && checkedReceivedAtMs !== undefined ? presence(lastOutcome, readable(checkedReceivedAtMs)) : 'not checked yet'}`,
         `${checks} check${checks === 1 ? '' : 's'} in this run; ${checking ? 'checking now' : 'idle'}` +
           (pendingReceivedAtMs === undefined ? '' : `; a sighting of ${readable(pendingReceivedAtMs)} waits`),
       ].join('\n\n'),
@@ -89,3 +88,19 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
 }
 
 const readable = (epochMs: number): string => new Date(epochMs).toISOString();
+
+/** What a check's outcome says about the object, for people reading the Web UI. */
+function presence(outcome: CheckOutcome | 'failed', sightedAt: string): string {
+  switch (outcome) {
+    case 'recorded':
+      return `online, last seen ${sightedAt}`;
+    case 'already-newer':
+      return `online at ${sightedAt}; a newer sighting was already recorded`;
+    case 'offline':
+      return `offline at the sighting of ${sightedAt}`;
+    case 'expired':
+      return `the sighting of ${sightedAt} expired before its check`;
+    case 'failed':
+      return `the check of the sighting of ${sightedAt} failed`;
+  }
+}

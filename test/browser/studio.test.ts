@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { Client } from 'pg';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, saveScreenshot } from '../support/browser';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { freePort } from '../support/ports';
 import { eventually } from '../support/wait';
@@ -14,7 +14,6 @@ import { eventually } from '../support/wait';
 // the page must show the rows of `objects` without fetching anything from another host.
 
 const projectRoot = path.join(__dirname, '..', '..');
-const screenshot = path.join(projectRoot, 'test-artifacts', 'studio-objects.png');
 const ids = [101, 4242, 90210];
 
 let database: TestDatabase;
@@ -43,8 +42,7 @@ before(async () => {
     return lines.map((line) => /is running at (http\S+)/.exec(line)?.[1]).find(Boolean);
   }, 'studio to start', 60_000);
 
-  const executablePath = process.env.CHROMIUM_PATH || execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
-  browser = await chromium.launch({ executablePath });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -72,8 +70,7 @@ test('npm run studio shows the rows of objects, loading nothing from another hos
   await page.getByText('last_seen', { exact: true }).waitFor();
   for (const id of ids) await page.getByText(String(id), { exact: true }).waitFor();
 
-  mkdirSync(path.dirname(screenshot), { recursive: true });
-  await page.screenshot({ path: screenshot });
+  await saveScreenshot(page, 'studio-objects');
   assert.deepEqual(foreign, []);
   assert.deepEqual(pageErrors, []);
 });

@@ -20,6 +20,8 @@ export interface StackOptions {
   objectTtlSeconds?: number;
   maxConcurrentChecks?: number;
   dbFilename?: string;
+  /** Serves the Temporal Web UI on this port; none when unset. */
+  uiPort?: number;
 }
 
 /**
@@ -44,7 +46,7 @@ export class TestStack {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     const stack = new TestStack(options);
     const [server, database] = await Promise.all([
-      startTemporalDevServer({ port: await freePort(), dbFilename: options.dbFilename, logLevel: 'error' }),
+      startTemporalDevServer({ port: await freePort(), dbFilename: options.dbFilename, uiPort: options.uiPort, logLevel: 'error' }),
       createTestDatabase(),
     ]);
     stack.server = server;
