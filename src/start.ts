@@ -37,6 +37,7 @@ async function startEmbeddedServices(config: Config, logger: Logger, parts: Part
       uiPort: TEMPORAL_UI_PORT,
       dbFilename: path.join(DATA_DIR, 'temporal.sqlite'),
       namespace: config.temporalNamespace,
+      log: (message) => logger.info(message),
     });
     parts.add(server.stop);
     env.TEMPORAL_ADDRESS = server.address;

