@@ -4,10 +4,12 @@ import path from 'node:path';
 /**
  * Forks a sibling module of this code base as its own Node process. The file extension follows
  * the running code, so this works both from `dist/` and from TypeScript sources under tsx.
+ * The child gets a process group of its own: Ctrl-C in a terminal signals the whole foreground
+ * group, and the parent, not the terminal, is to decide in which order its parts stop.
  */
 export function forkModule(relativePath: string, env: NodeJS.ProcessEnv): ChildProcess {
   const modulePath = path.join(__dirname, '..', `${relativePath}${path.extname(__filename)}`);
-  return fork(modulePath, [], { env, stdio: 'inherit' });
+  return fork(modulePath, [], { env, stdio: 'inherit', detached: true });
 }
 
 /** Sends SIGTERM and waits for the exit; SIGKILL after `graceMs`. */
