@@ -1,4 +1,4 @@
-import { Context, log } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { MetricCounter, MetricGauge } from '@temporalio/common';
 import { objectPresenceWorkflow, objectWorkflowId, sightedSignal } from '../workflows';
@@ -92,7 +92,14 @@ export function createHandOut({ client, taskQueue, objectTtlSeconds, concurrency
       changeBacklog(-waiting);
     }
     if (failure !== undefined) throw failure;
-    if (context.cancellationSignal.aborted) await context.cancelled;
+    if (context.cancellationSignal.aborted) {
+      // A worker shutting down is no reason to give up: the next attempt, on another worker,
+      // resumes at the checkpoint. Only a cancellation the workflow asked for ends the hand-out.
+      if (context.cancellationDetails?.workerShutdown) {
+        throw ApplicationFailure.retryable(`hand-out stopped by a worker shutdown after ${checkpoint.leading} ids`, 'HandOutInterrupted');
+      }
+      await context.cancelled;
+    }
     const expired = objectIds.length - checkpoint.leading;
     if (expired > 0) {
       metrics.expired.add(expired);

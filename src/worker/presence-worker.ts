@@ -46,7 +46,7 @@ function outboxMetrics() {
   const meter = Runtime.instance().metricMeter;
   return {
     callbacks: meter.createGauge('presence_outbox_callbacks', 'int', 'callbacks', 'Callbacks waiting in the outbox for Temporal'),
-    oldestAgeSeconds: meter.createGauge('presence_outbox_oldest_age', 'float', 's', 'Age of the oldest callback waiting in the outbox'),
+    oldestAgeSeconds: meter.createGauge('presence_outbox_oldest_age_seconds', 'float', 's', 'Age of the oldest callback waiting in the outbox'),
   };
 }
 

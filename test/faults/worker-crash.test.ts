@@ -80,7 +80,8 @@ describe('a worker dies while it hands out a large callback', () => {
     const harness = system();
     const ids = new Set(Array.from({ length: 5_000 }, (_, i) => 5_000_000 + i));
     const started = Date.now();
-    const answer = await sendCallback(harness.callbackUrl, [...ids]);
+    // How fast it is answered is the bench's business; here it must be accepted.
+    const answer = await sendCallback(harness.callbackUrl, [...ids], 10_000);
     assert.equal(answer.status, 202, `answered ${answer.status} ${answer.error ?? ''} in ${answer.latencyMs} ms`);
     await eventually(async () => ((await harness.countRows(ids)) >= 100 ? true : undefined), 'the first rows', 60_000);
     harness.worker?.kill('SIGKILL');

@@ -56,7 +56,7 @@ const knownMetrics = new Set([
   'presence_handout_backlog',
   'presence_sightings_expired_total',
   'presence_outbox_callbacks',
-  'presence_outbox_oldest_age',
+  'presence_outbox_oldest_age_seconds',
   'presence_objects_deleted_total',
   // Worker: the Temporal SDK's.
   'temporal_local_activity_total_total',
@@ -107,7 +107,7 @@ function metricsOf(expr: string): string[] {
 describe('monitoring setup', () => {
   it('the query check knows metric names from typos', () => {
     assert.deepEqual(metricsOf('sum by (outcome) (rate(presence_callbacks_total{outcome!="x"}[$__rate_interval]))'), ['presence_callbacks_total']);
-    assert.deepEqual(metricsOf('max({__name__=~"presence_outbox_oldest_age(_seconds)?"}) or vector(0)'), ['presence_outbox_oldest_age']);
+    assert.deepEqual(metricsOf('max({__name__=~"presence_outbox_oldest_age(_seconds)?"}) or vector(0)'), ['presence_outbox_oldest_age_seconds']);
     assert.throws(() => metricsOf('rate(presence_callback_total[1m])'), /presence_callback_total/);
     assert.throws(() => metricsOf('{__name__=~"presence_nothing_.*"}'), /matches no known metric/);
   });
@@ -187,7 +187,7 @@ describe('monitoring setup', () => {
       'presence_callbacks_recorded_total',
       'presence_handout_backlog',
       'presence_outbox_callbacks',
-      'presence_outbox_oldest_age',
+      'presence_outbox_oldest_age_seconds',
       'temporal_local_activity_total_total',
       'temporal_local_activity_execution_failed_total',
       'presence_objects_deleted_total',
