@@ -28,11 +28,11 @@ export interface PresenceWorkerOptions {
 }
 
 /**
- * Signal-with-starts the hand-outs of one worker send at once. A dev server answers one in a few
- * milliseconds when idle; past about 100 ms they only queue in the server, ahead of the API's
- * callback starts.
+ * Signal-with-starts the hand-outs of one worker send at once: as many as Temporal answers
+ * within twice its quickest recent answer. Past that they only queue in the server, ahead of the
+ * API's callback starts; on a single dev server that queue is what the acknowledgements wait in.
  */
-const handOutConcurrency = () => new AdaptiveConcurrency({ initial: 20, min: 4, max: 500, targetMs: 100 });
+const handOutConcurrency = () => new AdaptiveConcurrency({ initial: 4, min: 2, max: 500, tolerance: 2, floorMs: 5 });
 
 function handOutMetrics() {
   const meter = Runtime.instance().metricMeter;

@@ -44,7 +44,7 @@ describe('callback workflows on a real Temporal server', () => {
   });
 
   const handOut = (objectTtlSeconds = 30) => {
-    const concurrency = new AdaptiveConcurrency({ initial: 4, min: 1, max: 8, targetMs: 100 });
+    const concurrency = new AdaptiveConcurrency({ initial: 4, min: 1, max: 8, tolerance: 2, floorMs: 5 });
     const metrics = { backlog: noopMetricMeter.createGauge('backlog'), expired: noopMetricMeter.createCounter('expired') };
     return createHandOut({ client: stack.client, taskQueue: stack.taskQueue, objectTtlSeconds, concurrency, metrics });
   };
