@@ -12,6 +12,7 @@ export interface CallbackBody {
 export const callbackBodySchema = {
   type: 'object',
   required: ['object_ids'],
+  example: { object_ids: [1, 2, 3] },
   properties: {
     object_ids: {
       type: 'array',

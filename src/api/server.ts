@@ -28,6 +28,9 @@ export interface ApiDependencies {
   logger?: FastifyBaseLogger;
 }
 
+/** An error answer as the OpenAPI document shows it: when it happens, and an example body. */
+const errorReply = (description: string, error: string, message: string) => ({ ...errorBodySchema, description, example: { error, message } });
+
 export function buildApi(dependencies: ApiDependencies): FastifyInstance {
   const { recorder, isDatabaseReachable, callbackToken, logger } = dependencies;
   const requestTimeout = dependencies.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -44,7 +47,8 @@ export function buildApi(dependencies: ApiDependencies): FastifyInstance {
     connectionTimeout: requestTimeout,
     keepAliveTimeout: 10_000,
     // Fastify's default coerces types ("7" → 7, null → 0); the contract wants such ids rejected.
-    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    // `example` is for the OpenAPI document; validation ignores it.
+    ajv: { customOptions: { coerceTypes: false, allErrors: false, keywords: ['example'] } },
   });
   // Only JSON is a callback; without this Fastify would parse text/plain bodies too.
   app.removeContentTypeParser('text/plain');
@@ -76,7 +80,7 @@ export function buildApi(dependencies: ApiDependencies): FastifyInstance {
         schema: {
           summary: 'Record a callback: every id gets a status check',
           description:
-            'Answers 202 once the callback (all its distinct ids) is durably recorded in Temporal; 503 when that is not possible (then nothing of it was recorded).',
+            'Answers 202 once the callback (all its distinct ids) is durably recorded: in Temporal, or in the PostgreSQL outbox while Temporal is away. Any other answer means nothing of it was recorded.',
           security: callbackToken ? [{ callbackToken: [] }] : [],
           headers: {
             type: 'object',
@@ -90,9 +94,18 @@ export function buildApi(dependencies: ApiDependencies): FastifyInstance {
           },
           body: callbackBodySchema,
           response: {
-            202: { type: 'object', required: ['accepted'], properties: { accepted: { type: 'integer', description: 'distinct ids recorded' } } },
-            '4xx': errorBodySchema,
-            503: errorBodySchema,
+            202: {
+              description: 'Recorded: the whole callback is durable (in Temporal, or in the outbox while Temporal is away)',
+              type: 'object',
+              required: ['accepted'],
+              properties: { accepted: { type: 'integer', description: 'distinct ids recorded' } },
+              example: { accepted: 3 },
+            },
+            400: errorReply('Not JSON, no `object_ids` array, an id that is not an integer in [0, 2147483647], or a bad `Idempotency-Key`; nothing recorded', 'invalid_body', 'body/object_ids/0 must be integer'),
+            401: errorReply('CALLBACK_TOKEN is set and the bearer token is missing or wrong; nothing recorded', 'unauthorized', 'authorization header is missing'),
+            413: errorReply('The body is over 256 KiB; nothing recorded', 'body_too_large', 'Request body is too large'),
+            415: errorReply('Not `application/json`; nothing recorded', 'unsupported_media_type', 'Unsupported Media Type: text/plain'),
+            503: errorReply('Neither Temporal nor the outbox could record the callback in time; nothing recorded, the sender may retry', 'unavailable', 'the callback could not be recorded durably; nothing in it was recorded'),
           },
         },
       },

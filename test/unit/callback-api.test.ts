@@ -173,7 +173,11 @@ describe('callback API', () => {
     const body = callback.requestBody.content['application/json'].schema;
     assert.deepEqual(body.required, ['object_ids']);
     assert.equal(body.properties.object_ids.items.maximum, MAX_OBJECT_ID);
-    assert.ok(callback.responses['202'] && callback.responses['503']);
+    for (const status of ['202', '400', '401', '413', '415', '503']) {
+      const documented = callback.responses[status];
+      assert.ok(documented?.description && !/default response/i.test(documented.description), `${status} is described`);
+      assert.ok(documented.content['application/json'].schema.example, `${status} has an example`);
+    }
     assert.ok(spec.paths['/healthz'].get && spec.paths['/readyz'].get);
     assert.equal(spec.paths['/metrics'], undefined);
     const ui = await app.inject({ method: 'GET', url: '/docs' });
