@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { defineConfig } from 'prisma/config';
-import { EMBEDDED_DATABASE_URL } from './src/config';
+import { EMBEDDED_DATABASE_URL, loadDotEnv } from './src/config';
 
 // Version pins (package.json), verified together on machines without binary downloads:
 // - prisma / @prisma/client 6.19.3: the last line whose CLI runs migrations in the "js" engine
@@ -10,6 +10,8 @@ import { EMBEDDED_DATABASE_URL } from './src/config';
 //   breaks every migrate command (prisma/prisma#27403); 7.10.1 maps it and works with 6.19.3.
 // The schema's datasource reads DATABASE_URL even for `prisma generate`, so give it the same
 // default the application uses.
+// Prisma skips .env when a config file exists; read it as the service's parts do.
+loadDotEnv();
 process.env.DATABASE_URL ||= EMBEDDED_DATABASE_URL;
 const databaseUrl = (): string => process.env.DATABASE_URL as string;
 

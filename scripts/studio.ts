@@ -19,12 +19,14 @@ import { serializeError, type StudioBFFRequest } from '@prisma/studio-core/data/
 import { createPostgresJSExecutor } from '@prisma/studio-core/data/postgresjs';
 import { build } from 'esbuild';
 import postgres from 'postgres';
-import { EMBEDDED_DATABASE_URL } from '../src/config';
+import { EMBEDDED_DATABASE_URL, loadDotEnv } from '../src/config';
 
 const { values: options } = parseArgs({
   options: { port: { type: 'string', default: '5555' }, host: { type: 'string', default: '127.0.0.1' } },
 });
 const port = Number(options.port);
+// Like the service's own parts, Studio reads a .env file when there is one.
+loadDotEnv();
 const databaseUrl = process.env.DATABASE_URL || EMBEDDED_DATABASE_URL;
 
 const CLIENT = `
