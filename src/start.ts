@@ -56,7 +56,7 @@ function supervise(name: string, child: ChildProcess, logger: Logger, parts: Par
   child.once('exit', (code, signal) => {
     if (parts.stopping) return;
     logger.fatal({ process: name, code, signal }, 'a part of the system stopped; shutting everything down');
-    parts.stopAll().finally(() => process.exit(1));
+    void parts.stopAll().finally(() => process.exit(1));
   });
 }
 

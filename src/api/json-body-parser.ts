@@ -20,6 +20,6 @@ export function installStrictJsonParser(app: FastifyInstance): void {
       done(new InvalidUtf8Error(), undefined);
       return;
     }
-    parseJson(request, text, done);
+    void parseJson(request, text, done);
   });
 }

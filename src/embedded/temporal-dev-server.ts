@@ -114,7 +114,7 @@ async function waitUntilServing(address: string, child: ChildProcess, timeoutMs 
         await connection.close();
       }
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`temporal server at ${address} did not come up: ${(error as Error).message}`);
+      if (Date.now() > deadline) throw new Error(`temporal server at ${address} did not come up: ${(error as Error).message}`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
