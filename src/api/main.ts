@@ -2,7 +2,7 @@ import { loadConfig, databaseUrlOf } from '../config';
 import { connectDatabase, isDatabaseReachable } from '../db/prisma';
 import { exitOnFatalError, onShutdownSignal } from '../lifecycle';
 import { createLogger } from '../logger';
-import { connectClient } from '../temporal/client';
+import { lazyClient } from '../temporal/client';
 import { buildApi } from './server';
 import { temporalOrOutboxRecorder } from './outbox-callback-recorder';
 import { RECORDER_GRPC_RETRY } from './temporal-callback-recorder';
@@ -10,7 +10,7 @@ import { RECORDER_GRPC_RETRY } from './temporal-callback-recorder';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'api');
-  const client = await connectClient(config, RECORDER_GRPC_RETRY);
+  const client = lazyClient(config, RECORDER_GRPC_RETRY);
   // Readiness probes, and outbox inserts while Temporal is away.
   const db = connectDatabase(databaseUrlOf(config), 10);
   const app = buildApi({

@@ -7,7 +7,7 @@ import { temporalConnectionOptions } from './connection-options';
  * callbacks into the outbox, while Temporal is away. `retry` replaces the SDK's gRPC retry
  * backoff (10 attempts, up to 5 s apart).
  */
-export async function connectClient(config: Config, retry?: Partial<BackoffOptions>): Promise<Client> {
+export function lazyClient(config: Config, retry?: Partial<BackoffOptions>): Client {
   const connection = Connection.lazy({
     ...temporalConnectionOptions(config),
     ...(retry ? { interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions(retry))] } : {}),

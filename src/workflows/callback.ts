@@ -18,11 +18,10 @@ const { handOutSightings } = proxyActivities<PresenceActivities>(handOutOptions)
  * signal-with-start, and it heartbeats its progress so that a retry resumes where it stopped.
  */
 export async function callbackWorkflow(input: CallbackInput): Promise<HandOutResult> {
-  const { objectIds, receivedAtMs } = input;
-  const received = `**${objectIds.length} ids** received ${new Date(receivedAtMs).toISOString()}`;
-  // The hand-out's progress shows as its heartbeat details, on the pending activity.
-  setCurrentDetails(`${received}; handing them to their object workflows`);
-  const result = await handOutSightings(objectIds, receivedAtMs);
-  setCurrentDetails(`${received}; ${result.handedOut} handed out, ${result.expired} expired before their turn`);
+  // How many ids and when they came is the workflow's summary, set at its start; the hand-out's
+  // progress shows as its heartbeat details, on the pending activity.
+  setCurrentDetails('handing the ids to their object workflows');
+  const result = await handOutSightings(input.objectIds, input.receivedAtMs);
+  setCurrentDetails(`${result.handedOut} handed out, ${result.expired} expired before their turn`);
   return result;
 }

@@ -6,10 +6,10 @@ import { RECORDER_GRPC_RETRY } from '../../src/api/temporal-callback-recorder';
 import { loadConfig } from '../../src/config';
 import { connectDatabase, isDatabaseReachable, type Database } from '../../src/db/prisma';
 import { startTemporalDevServer, type DevServer } from '../../src/embedded/temporal-dev-server';
-import { connectClient } from '../../src/temporal/client';
+import { lazyClient } from '../../src/temporal/client';
 import { createTestDatabase, type TestDatabase } from './database';
 import { freePort } from './ports';
-import { TcpProxy } from './tcp-proxy';
+import { proxyDatabase, type TcpProxy } from './tcp-proxy';
 
 /**
  * The callback API on a dev server of its own and a fresh database reached through a proxy the
@@ -29,14 +29,10 @@ export interface ApiOnTemporal {
 
 export async function startApiOnTemporal(taskQueue: string): Promise<ApiOnTemporal> {
   const [server, database] = await Promise.all([startTemporalDevServer({ port: await freePort(), logLevel: 'error' }), createTestDatabase()]);
-  const target = new URL(database.url);
-  const databaseProxy = new TcpProxy(await freePort(), { host: target.hostname, port: Number(target.port || 5432) });
-  await databaseProxy.open();
-  const proxied = new URL(database.url);
-  proxied.host = `127.0.0.1:${databaseProxy.port}`;
-  const apiDb = connectDatabase(proxied.toString(), 2);
+  const { proxy: databaseProxy, url: proxiedUrl } = await proxyDatabase(database.url, await freePort());
+  const apiDb = connectDatabase(proxiedUrl, 2);
   const db = connectDatabase(database.url, 2);
-  const client = await connectClient(loadConfig({ TEMPORAL_ADDRESS: server.address }), RECORDER_GRPC_RETRY);
+  const client = lazyClient(loadConfig({ TEMPORAL_ADDRESS: server.address }), RECORDER_GRPC_RETRY);
   const api = buildApi({ recorder: temporalOrOutboxRecorder(client, taskQueue, apiDb), isDatabaseReachable: () => isDatabaseReachable(apiDb) });
   return {
     server,

@@ -9,7 +9,7 @@ import type { CallbackDriver, DriverTotals } from './callback-driver';
 import { createTestDatabase, type TestDatabase } from './database';
 import { PartProcess } from './part-process';
 import { freePort } from './ports';
-import { TcpProxy } from './tcp-proxy';
+import { proxyDatabase, type TcpProxy } from './tcp-proxy';
 import { eventually } from './wait';
 
 export interface FaultHarnessOptions {
@@ -26,6 +26,7 @@ export class FaultHarness {
   server!: DevServer;
   database!: TestDatabase;
   proxy!: TcpProxy;
+  private proxiedDatabaseUrl!: string;
   objectService!: FakeObjectService;
   api?: PartProcess;
   worker?: PartProcess;
@@ -48,9 +49,7 @@ export class FaultHarness {
     ]);
     harness.database = database;
     harness.objectService = objectService;
-    const target = new URL(database.url);
-    harness.proxy = new TcpProxy(await freePort(), { host: target.hostname, port: Number(target.port || 5432) });
-    await harness.proxy.open();
+    ({ proxy: harness.proxy, url: harness.proxiedDatabaseUrl } = await proxyDatabase(database.url, await freePort()));
     harness.direct = new Client({ connectionString: database.url });
     await harness.direct.connect();
     return harness;
@@ -65,13 +64,11 @@ export class FaultHarness {
   }
 
   env(): NodeJS.ProcessEnv {
-    const url = new URL(this.database.url);
-    url.host = `127.0.0.1:${this.proxy.port}`;
     return {
       PORT: String(this.apiPort),
       TEMPORAL_ADDRESS: `127.0.0.1:${this.temporalPort}`,
       TEMPORAL_TASK_QUEUE: 'presence-faults',
-      DATABASE_URL: url.toString(),
+      DATABASE_URL: this.proxiedDatabaseUrl,
       OBJECT_SERVICE_URL: this.objectService.url,
       // Long enough that nothing accepted expires before the test looks for it.
       OBJECT_TTL_SECONDS: '3600',

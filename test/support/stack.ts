@@ -6,7 +6,7 @@ import { temporalOrOutboxRecorder } from '../../src/api/outbox-callback-recorder
 import { RECORDER_GRPC_RETRY } from '../../src/api/temporal-callback-recorder';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
-import { connectClient } from '../../src/temporal/client';
+import { lazyClient } from '../../src/temporal/client';
 import { connectDatabase, isDatabaseReachable, type Database } from '../../src/db/prisma';
 import { startTemporalDevServer, type DevServer } from '../../src/embedded/temporal-dev-server';
 import { createPresenceWorker } from '../../src/worker/presence-worker';
@@ -52,7 +52,7 @@ export class TestStack {
     stack.server = server;
     stack.database = database;
     stack.db = connectDatabase(database.url);
-    stack.client = await connectClient(loadConfig({ TEMPORAL_ADDRESS: server.address }), RECORDER_GRPC_RETRY);
+    stack.client = lazyClient(loadConfig({ TEMPORAL_ADDRESS: server.address }), RECORDER_GRPC_RETRY);
     stack.workerConnection = await NativeConnection.connect({ address: server.address });
     await stack.startWorker();
     stack.api = buildApi({

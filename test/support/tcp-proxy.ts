@@ -33,3 +33,12 @@ export class TcpProxy {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   }
 }
+
+/** An open proxy in front of a PostgreSQL database, and the URL that reaches the database through it. */
+export async function proxyDatabase(databaseUrl: string, port: number): Promise<{ proxy: TcpProxy; url: string }> {
+  const target = new URL(databaseUrl);
+  const proxy = new TcpProxy(port, { host: target.hostname, port: Number(target.port || 5432) });
+  await proxy.open();
+  target.host = `127.0.0.1:${port}`;
+  return { proxy, url: target.toString() };
+}
