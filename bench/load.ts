@@ -25,7 +25,12 @@ export interface AckSummary {
 export function summarizeAcks(results: CallbackResult[]): AckSummary {
   const statuses: Record<string, number> = {};
   for (const { status, error } of results) {
-    const key = status === undefined ? (error?.includes('abort') || error?.includes('timeout') ? 'timeout' : 'error') : String(status);
+    const key =
+      status === undefined
+        ? error?.includes('abort') || error?.includes('timeout')
+          ? 'timeout'
+          : 'error'
+        : String(status);
     statuses[key] = (statuses[key] ?? 0) + 1;
   }
   const { p50, p99, max } = percentiles(results.map((result) => result.latencyMs));
@@ -46,14 +51,18 @@ export async function closedLoop(
   const results: CallbackResult[] = [];
   await Promise.all(
     Array.from({ length: senders }, async (_, sender) => {
-      for (let i = 0; i < callbacksPerSender; i += 1) results.push(await sendCallback(callbackUrl, idsFor(sender), timeoutMs));
+      for (let i = 0; i < callbacksPerSender; i += 1)
+        results.push(await sendCallback(callbackUrl, idsFor(sender), timeoutMs));
     }),
   );
   return results;
 }
 
 /** Runs `attempt` until it succeeds or the deadline passes, 100 ms apart; counts the attempts after the first. */
-export async function retryUntil(attempt: () => Promise<boolean>, deadline: number): Promise<{ ok: boolean; retries: number }> {
+export async function retryUntil(
+  attempt: () => Promise<boolean>,
+  deadline: number,
+): Promise<{ ok: boolean; retries: number }> {
   for (let retries = 0; ; retries += 1) {
     if (await attempt()) return { ok: true, retries };
     if (performance.now() >= deadline) return { ok: false, retries };
@@ -65,7 +74,12 @@ export async function retryUntil(attempt: () => Promise<boolean>, deadline: numb
  * `senders` clients sharing one list: each takes the next item as soon as it is done with its
  * last, until the list is done or the deadline passes.
  */
-export async function fromSharedList<T>(items: readonly T[], senders: number, deadline: number, send: (item: T) => Promise<void>): Promise<void> {
+export async function fromSharedList<T>(
+  items: readonly T[],
+  senders: number,
+  deadline: number,
+  send: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: senders }, async () => {
@@ -89,10 +103,15 @@ export async function postAll(
   senders: number,
   deadline: number,
 ): Promise<{ accepted: number; retries: number }> {
-  const callbacks = Array.from({ length: Math.ceil(ids.length / idsPerCallback) }, (_, i) => ids.slice(i * idsPerCallback, (i + 1) * idsPerCallback));
+  const callbacks = Array.from({ length: Math.ceil(ids.length / idsPerCallback) }, (_, i) =>
+    ids.slice(i * idsPerCallback, (i + 1) * idsPerCallback),
+  );
   const totals = { accepted: 0, retries: 0 };
   await fromSharedList(callbacks, senders, deadline, async (objectIds) => {
-    const { ok, retries } = await retryUntil(async () => (await sendCallback(callbackUrl, objectIds, 10_000)).ok, deadline);
+    const { ok, retries } = await retryUntil(
+      async () => (await sendCallback(callbackUrl, objectIds, 10_000)).ok,
+      deadline,
+    );
     totals.retries += retries;
     if (ok) totals.accepted += objectIds.length;
   });
@@ -187,7 +206,13 @@ export interface RealisticResult {
  * The tester's pattern (up to 200 random ids in 0..99 per callback, 1 s client timeout, no
  * retries), one callback every `intervalMs`, while the table is watched for receipt-to-row delay.
  */
-export async function realistic(options: { callbackUrl: string; watchUrl: string; seconds: number; intervalMs: number; drainS: number }): Promise<RealisticResult> {
+export async function realistic(options: {
+  callbackUrl: string;
+  watchUrl: string;
+  seconds: number;
+  intervalMs: number;
+  drainS: number;
+}): Promise<RealisticResult> {
   const { callbackUrl, watchUrl, seconds, intervalMs, drainS } = options;
   const watching = watchReceiptToRow(watchUrl, seconds + drainS);
   // The watcher ignores what its first poll sees; let it happen before the first sighting.

@@ -58,7 +58,8 @@ export async function ackWhileTemporalIsDown(
   const db = new Client({ connectionString: benchDatabaseUrl });
   db.on('error', () => undefined);
   await db.connect();
-  const count = async (sql: string, params: unknown[] = []) => Number((await db.query<{ n: string }>(sql, params)).rows[0]?.n);
+  const count = async (sql: string, params: unknown[] = []) =>
+    Number((await db.query<{ n: string }>(sql, params)).rows[0]?.n);
   const outboxRows = () => count('SELECT count(*) AS n FROM callback_outbox');
   const callbackWorkflows = () => countCallbackWorkflows(temporal.address);
   try {
@@ -67,7 +68,11 @@ export async function ackWhileTemporalIsDown(
     const secondsSince = (since: number) => Math.round((performance.now() - since) / 100) / 10;
     await temporal.kill();
     const readyzUrl = new URL('/readyz', callbackUrl).toString();
-    await eventually(async () => ((await (await fetch(readyzUrl)).json()) as { status?: string }).status === 'degraded' || undefined, 'the API to see Temporal gone', 30_000);
+    await eventually(
+      async () => ((await (await fetch(readyzUrl)).json()) as { status?: string }).status === 'degraded' || undefined,
+      'the API to see Temporal gone',
+      30_000,
+    );
     const degradedAfterS = secondsSince(killedAt);
 
     const next = freshIds(0);

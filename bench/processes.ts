@@ -59,8 +59,14 @@ export function runQueueWaitSeconds(pid: number): number {
 
 /** CPU seconds all cores of the machine have been busy: whatever ran, ours or anyone else's. */
 export function machineBusySeconds(): number {
-  const [user, nice, system, , , irq, softirq, steal] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-  return [user, nice, system, irq, softirq, steal].reduce<number>((sum, ticks) => sum + (ticks ?? 0), 0) / TICKS_PER_SECOND;
+  const [user, nice, system, , , irq, softirq, steal] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return (
+    [user, nice, system, irq, softirq, steal].reduce<number>((sum, ticks) => sum + (ticks ?? 0), 0) / TICKS_PER_SECOND
+  );
 }
 
 /** Pids whose command name is `name` (for a shared daemon such as RabbitMQ's beam.smp). */
@@ -140,8 +146,10 @@ export class ProcessMeter {
   static async start(groups: ProcessGroup[], sampleMs = 1_000): Promise<ProcessMeter> {
     const meter = new ProcessMeter(groups, sampleMs);
     await meter.sample(false, true);
-    for (const group of groups.filter((each) => each.threads)) meter.threadsAtStart.set(group.name, await meter.threadsOf(group));
-    for (const group of groups.filter((each) => each.fresh)) meter.waitAtStart.set(group.name, await meter.waitOf(group));
+    for (const group of groups.filter((each) => each.threads))
+      meter.threadsAtStart.set(group.name, await meter.threadsOf(group));
+    for (const group of groups.filter((each) => each.fresh))
+      meter.waitAtStart.set(group.name, await meter.waitOf(group));
     return meter;
   }
 
@@ -151,7 +159,8 @@ export class ProcessMeter {
 
   private async threadsOf(group: ProcessGroup): Promise<Map<string, number>> {
     const all = new Map<string, number>();
-    for (const pid of await group.pids()) for (const [thread, cpu] of sampleThreads(pid)) all.set(`${pid} ${thread}`, cpu);
+    for (const pid of await group.pids())
+      for (const [thread, cpu] of sampleThreads(pid)) all.set(`${pid} ${thread}`, cpu);
     return all;
   }
 
@@ -163,7 +172,12 @@ export class ProcessMeter {
       const name = key.split(' ').slice(2).join(' ');
       byName.set(name, (byName.get(name) ?? 0) + cpu - (before.get(key) ?? 0));
     }
-    return Object.fromEntries([...byName].filter(([, cpu]) => cpu >= 0.01).sort((a, b) => b[1] - a[1]).map(([name, cpu]) => [name, round(cpu, 2)]));
+    return Object.fromEntries(
+      [...byName]
+        .filter(([, cpu]) => cpu >= 0.01)
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, cpu]) => [name, round(cpu, 2)]),
+    );
   }
 
   async stop(): Promise<Usage> {
@@ -177,7 +191,9 @@ export class ProcessMeter {
         cpuSeconds: round(this.cpuOf(group.name), 2),
         ...(group.skipRss || peakRssMb === undefined ? {} : { peakRssMb: round(peakRssMb / 2 ** 20, 0) }),
         ...(group.threads ? { threads: await this.threadUsage(group) } : {}),
-        ...(group.fresh ? { runQueueWaitSeconds: round((await this.waitOf(group)) - (this.waitAtStart.get(group.name) ?? 0), 2) } : {}),
+        ...(group.fresh
+          ? { runQueueWaitSeconds: round((await this.waitOf(group)) - (this.waitAtStart.get(group.name) ?? 0), 2) }
+          : {}),
       };
     }
     return {
@@ -198,7 +214,8 @@ export class ProcessMeter {
     const point: { t: number } & Record<string, number> = { t: round((performance.now() - this.startedAt) / 1000, 1) };
     const elapsed = point.t - (this.timeline.at(-1)?.t ?? 0);
     const percentOf = (name: string, cpu: number) => {
-      if (recordTimeline) point[name] = elapsed > 0 ? round((100 * (cpu - (this.previous[name] ?? 0))) / elapsed, 0) : 0;
+      if (recordTimeline)
+        point[name] = elapsed > 0 ? round((100 * (cpu - (this.previous[name] ?? 0))) / elapsed, 0) : 0;
       this.previous[name] = cpu;
     };
     percentOf('machine', machineBusySeconds() - this.machineAtStart);

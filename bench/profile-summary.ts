@@ -22,7 +22,11 @@ function packageOf(url: string): string {
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (match) return match[1] as string;
   if (url.startsWith('node:') || url === '') return url || '(native / idle / gc)';
-  return path.relative(process.cwd(), url.replace(/^file:\/\//, '')).split(path.sep).slice(0, 2).join('/');
+  return path
+    .relative(process.cwd(), url.replace(/^file:\/\//, ''))
+    .split(path.sep)
+    .slice(0, 2)
+    .join('/');
 }
 
 export function summarize(profile: CpuProfile, top = 15): string {

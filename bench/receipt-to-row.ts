@@ -32,7 +32,6 @@ export async function watchReceiptToRow(databaseUrl: string, seconds: number, po
   return delays;
 }
 
-
 if (require.main === module) {
   const seconds = Number(process.argv[2] ?? 60);
   watchReceiptToRow(process.env.DATABASE_URL || EMBEDDED_DATABASE_URL, seconds).then(

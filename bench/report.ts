@@ -17,10 +17,16 @@ const isFloor = (system: System) => system.startsWith('engine-floor');
 type Reference = 'baseline' | 'floor';
 
 function lookup(value: unknown, dottedPath: string): unknown {
-  return dottedPath.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), value);
+  return dottedPath
+    .split('.')
+    .reduce<unknown>(
+      (node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined),
+      value,
+    );
 }
 
-const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+const num = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 const show = (value: number | undefined): string => (value === undefined ? '–' : String(value));
 
 /** A table row: one cell per system, the project's ratio to each reference, and a verdict. */
@@ -51,7 +57,10 @@ export function formatReport(report: Report): string {
     .filter((system) => isFloor(system) && Object.keys(report.results[system] ?? {}).length > 0)
     .sort((a, b) => (at(a, 'end-to-end.senders') ?? 0) - (at(b, 'end-to-end.senders') ?? 0));
   const bestFloor = floors.reduce<System | undefined>(
-    (best, floor) => (best === undefined || (at(floor, 'end-to-end.idsPerSecond') ?? -1) > (at(best, 'end-to-end.idsPerSecond') ?? -1) ? floor : best),
+    (best, floor) =>
+      best === undefined || (at(floor, 'end-to-end.idsPerSecond') ?? -1) > (at(best, 'end-to-end.idsPerSecond') ?? -1)
+        ? floor
+        : best,
     undefined,
   );
   const systems = ['project', 'baseline', ...floors];
@@ -69,7 +78,9 @@ export function formatReport(report: Report): string {
     const onFloor = (floor: System) => scenario === undefined || ran(floor, scenario);
     rows.push({
       label,
-      cells: Object.fromEntries(systems.map((system) => [system, !isFloor(system) || onFloor(system) ? cell(system) : ''])),
+      cells: Object.fromEntries(
+        systems.map((system) => [system, !isFloor(system) || onFloor(system) ? cell(system) : '']),
+      ),
       ratios: {
         baseline: ratioPath ? ratioOf('baseline', ratioPath) : '',
         floor: ratioPath && floorRatio && bestFloor && onFloor(bestFloor) ? ratioOf('floor', ratioPath) : '',
@@ -77,7 +88,8 @@ export function formatReport(report: Report): string {
       target,
     });
   };
-  const verdict = (met: boolean | undefined, goal: string) => (met === undefined ? goal : `${goal}: ${met ? 'met' : 'MISSED'}`);
+  const verdict = (met: boolean | undefined, goal: string) =>
+    met === undefined ? goal : `${goal}: ${met ? 'met' : 'MISSED'}`;
 
   for (const [scenario, label, goal] of [
     ['ack-new-1', 'ack ms p50/p99/max, new ids, 1 sender', undefined],
@@ -89,37 +101,60 @@ export function formatReport(report: Report): string {
     row({
       scenario,
       label,
-      cell: (system) => [50, 99].map((q) => show(at(system, `${scenario}.acks.p${q}`))).concat(show(at(system, `${scenario}.acks.max`))).join(' / '),
+      cell: (system) =>
+        [50, 99]
+          .map((q) => show(at(system, `${scenario}.acks.p${q}`)))
+          .concat(show(at(system, `${scenario}.acks.max`)))
+          .join(' / '),
       ratioPath: `${scenario}.acks.p99`,
       target: goal === undefined ? '' : verdict(p99 === undefined ? undefined : p99 <= goal, `p99 ≤ ${goal}`),
     });
-    row({ scenario, label: '  callbacks not 2xx', cell: (system) => `${show(at(system, `${scenario}.acks.failed`))} of ${show(at(system, `${scenario}.acks.callbacks`))}` });
+    row({
+      scenario,
+      label: '  callbacks not 2xx',
+      cell: (system) =>
+        `${show(at(system, `${scenario}.acks.failed`))} of ${show(at(system, `${scenario}.acks.callbacks`))}`,
+    });
     if (scenario === 'ack-new-20') outboxRows();
   }
 
   /** `ack-outbox`, beside the normal ack of the same load: only the project has an outbox. */
   function outboxRows(): void {
     const scenario = 'ack-outbox';
-    const projectOnly = (cell: (system: System) => string) => (system: System) => (system === 'project' ? cell(system) : system === 'baseline' ? 'n/a' : '');
+    const projectOnly = (cell: (system: System) => string) => (system: System) =>
+      system === 'project' ? cell(system) : system === 'baseline' ? 'n/a' : '';
     const statuses = (system: System) =>
-      Object.entries((lookup(report.results[system], `${scenario}.acks.statuses`) as Record<string, number> | undefined) ?? {})
+      Object.entries(
+        (lookup(report.results[system], `${scenario}.acks.statuses`) as Record<string, number> | undefined) ?? {},
+      )
         .map(([status, callbacks]) => `${status}: ${callbacks}`)
         .join(', ') || '–';
     row({
       scenario,
       label: '  the same, Temporal down (outbox): ack ms p50/p99/max',
-      cell: projectOnly((system) => [50, 99].map((q) => show(at(system, `${scenario}.acks.p${q}`))).concat(show(at(system, `${scenario}.acks.max`))).join(' / ')),
+      cell: projectOnly((system) =>
+        [50, 99]
+          .map((q) => show(at(system, `${scenario}.acks.p${q}`)))
+          .concat(show(at(system, `${scenario}.acks.max`)))
+          .join(' / '),
+      ),
     });
     row({
       scenario,
       label: '    callbacks not 2xx (statuses)',
-      cell: projectOnly((system) => `${show(at(system, `${scenario}.acks.failed`))} of ${show(at(system, `${scenario}.acks.callbacks`))} (${statuses(system)})`),
+      cell: projectOnly(
+        (system) =>
+          `${show(at(system, `${scenario}.acks.failed`))} of ${show(at(system, `${scenario}.acks.callbacks`))} (${statuses(system)})`,
+      ),
     });
     row({
       scenario,
       label: '    restarted: s to serve; outbox empty after s',
       cell: projectOnly((system) => {
-        const drain = lookup(report.results[system], `${scenario}.drained`) === false ? 'not drained' : show(at(system, `${scenario}.drainS`));
+        const drain =
+          lookup(report.results[system], `${scenario}.drained`) === false
+            ? 'not drained'
+            : show(at(system, `${scenario}.drainS`));
         return `${show(at(system, `${scenario}.restartS`))}; ${drain} (${show(at(system, `${scenario}.outboxAfterPosting`))} callbacks)`;
       }),
     });
@@ -139,13 +174,19 @@ export function formatReport(report: Report): string {
   if (largeIds !== undefined) {
     const scenario = `ack-${largeIds}`;
     const [latency, failed] = [at('project', `${scenario}.acks.max`), at('project', `${scenario}.acks.failed`)];
-    const statuses = (system: System) => Object.keys((lookup(report.results[system], `${scenario}.acks.statuses`) as object | undefined) ?? {}).join(', ') || '–';
+    const statuses = (system: System) =>
+      Object.keys((lookup(report.results[system], `${scenario}.acks.statuses`) as object | undefined) ?? {}).join(
+        ', ',
+      ) || '–';
     row({
       scenario,
       label: `ack ms; status, one callback of ${largeIds} new ids`,
       cell: (system) => `${show(at(system, `${scenario}.acks.max`))}; ${statuses(system)}`,
       ratioPath: `${scenario}.acks.max`,
-      target: verdict(latency === undefined || failed === undefined ? undefined : failed === 0 && latency < 1_000, '2xx in < 1000'),
+      target: verdict(
+        latency === undefined || failed === undefined ? undefined : failed === 0 && latency < 1_000,
+        '2xx in < 1000',
+      ),
     });
   }
 
@@ -162,17 +203,21 @@ export function formatReport(report: Report): string {
     },
     ratioPath: 'end-to-end.idsPerSecond',
     floorRatio: true,
-    target: verdict(projectRate === undefined ? undefined : projectRate >= 500 && (baselineRate === undefined || projectRate >= baselineRate / 2), '≥ 500 and ≥ 0.5× baseline'),
+    target: verdict(
+      projectRate === undefined
+        ? undefined
+        : projectRate >= 500 && (baselineRate === undefined || projectRate >= baselineRate / 2),
+      '≥ 500 and ≥ 0.5× baseline',
+    ),
   });
 
   row({
     scenario: 'end-to-end',
     label: '  ids accepted (floor: started): ids/s',
     cell: (system) => {
-      const [recorded, after] =
-        isFloor(system)
-          ? [at(system, 'end-to-end.started'), at(system, 'end-to-end.startedAllAfterS')]
-          : [at(system, 'end-to-end.accepted'), at(system, 'end-to-end.acceptedAllAfterS')];
+      const [recorded, after] = isFloor(system)
+        ? [at(system, 'end-to-end.started'), at(system, 'end-to-end.startedAllAfterS')]
+        : [at(system, 'end-to-end.accepted'), at(system, 'end-to-end.acceptedAllAfterS')];
       return recorded === undefined || !after ? '–' : String(Math.round(recorded / after));
     },
   });
@@ -184,11 +229,13 @@ export function formatReport(report: Report): string {
     row({
       scenario,
       label: `receipt-to-row ms p50/p99, ${rate}`,
-      cell: (system) => `${show(at(system, `${scenario}.receiptToRow.p50`))} / ${show(at(system, `${scenario}.receiptToRow.p99`))}`,
+      cell: (system) =>
+        `${show(at(system, `${scenario}.receiptToRow.p50`))} / ${show(at(system, `${scenario}.receiptToRow.p99`))}`,
       ratioPath: `${scenario}.receiptToRow.p99`,
       target: verdict(p99 === undefined ? undefined : p99 <= goal, `p99 ≤ ${goal}`),
     });
-    const timeouts = (system: System) => (ran(system, scenario) ? show(at(system, `${scenario}.acks.statuses.timeout`) ?? 0) : '–');
+    const timeouts = (system: System) =>
+      ran(system, scenario) ? show(at(system, `${scenario}.acks.statuses.timeout`) ?? 0) : '–';
     row({
       scenario,
       label: `  ack ms p50/p99, ${rate}; not 2xx (timed out)`,
@@ -203,23 +250,39 @@ export function formatReport(report: Report): string {
     for (const group of ['api', 'worker', 'server', 'postgres', 'total']) {
       const path = `${scenario}.cpuSecondsPerThousandIds.${group}`;
       // The floor's worker also sends the signal-with-starts, so only its server and total compare.
-      row({ scenario, label: `CPU s/1,000 ids, ${scenario}: ${group}`, cell: (system) => show(at(system, path)), ratioPath: path, floorRatio: group === 'server' || group === 'total' });
+      row({
+        scenario,
+        label: `CPU s/1,000 ids, ${scenario}: ${group}`,
+        cell: (system) => show(at(system, path)),
+        ratioPath: path,
+        floorRatio: group === 'server' || group === 'total',
+      });
     }
     for (const group of ['api', 'worker', 'server']) {
       const path = `${scenario}.usage.groups.${group}.peakRssMb`;
-      row({ scenario, label: `peak RSS MB, ${scenario}: ${group}`, cell: (system) => show(at(system, path)), ratioPath: path });
+      row({
+        scenario,
+        label: `peak RSS MB, ${scenario}: ${group}`,
+        cell: (system) => show(at(system, path)),
+        ratioPath: path,
+      });
     }
     for (const group of ['api', 'worker', 'server']) {
       const cpu = `${scenario}.usage.groups.${group}.cpuSeconds`;
       const wait = `${scenario}.usage.groups.${group}.runQueueWaitSeconds`;
-      row({ scenario, label: `CPU s / s waiting for a core, ${scenario}: ${group}`, cell: (system) => `${show(at(system, cpu))} / ${show(at(system, wait))}` });
+      row({
+        scenario,
+        label: `CPU s / s waiting for a core, ${scenario}: ${group}`,
+        cell: (system) => `${show(at(system, cpu))} / ${show(at(system, wait))}`,
+      });
     }
   }
 
   const scenarios = Object.keys(Object.assign({}, ...systems.map((system) => report.results[system] ?? {})));
   row({
     label: 'other load on the machine, cores (max of scenarios)',
-    cell: (system) => (report.results[system] ? show(Math.max(...scenarios.map((name) => at(system, `${name}.otherCores`) ?? 0))) : ''),
+    cell: (system) =>
+      report.results[system] ? show(Math.max(...scenarios.map((name) => at(system, `${name}.otherCores`) ?? 0))) : '',
   });
 
   const floorName = (system: System) => {
@@ -240,7 +303,8 @@ export function formatReport(report: Report): string {
   ];
   const all = [header, ...rows];
   const widths = columns.map((pick) => Math.max(...all.map((each) => pick(each).length)));
-  const line = (each: Row) => `| ${columns.map((pick, i) => pick(each).padEnd(widths[i] as number)).join(' | ')} | ${each.target} |`;
+  const line = (each: Row) =>
+    `| ${columns.map((pick, i) => pick(each).padEnd(widths[i] as number)).join(' | ')} | ${each.target} |`;
   const separator = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|---|`;
   const notes = [
     `server = Temporal dev server (project, engine floor) or RabbitMQ (baseline); worker = Temporal worker or queue consumer.`,
@@ -263,10 +327,13 @@ function serverRequestLines(report: Report): string[] {
   const temporalResults = Object.keys(report.results)
     .filter((system) => system === 'project' || isFloor(system))
     .flatMap((system) =>
-      Object.entries(report.results[system] ?? {}).map(([scenario, result]) => [system === 'project' ? scenario : `${scenario} (${system})`, result] as const),
+      Object.entries(report.results[system] ?? {}).map(
+        ([scenario, result]) => [system === 'project' ? scenario : `${scenario} (${system})`, result] as const,
+      ),
     );
   for (const [scenario, result] of temporalResults) {
-    const requests = lookup(result, 'serverRequests') as Record<'rpc' | 'persistence' | 'persistenceSeconds', Record<string, number>> | undefined;
+    const requests = lookup(result, 'serverRequests') as
+      Record<'rpc' | 'persistence' | 'persistenceSeconds', Record<string, number>> | undefined;
     const ids = num(lookup(result, 'ids'));
     if (!requests || !ids) continue;
     const perThousand = (counts: Record<string, number>) =>
@@ -274,7 +341,8 @@ function serverRequestLines(report: Report): string[] {
         .slice(0, 8)
         .map(([name, count]) => `${name} ${Math.round((1000 * count) / ids)}`)
         .join(', ');
-    const total = (counts: Record<string, number>) => Math.round((1000 * Object.values(counts).reduce((sum, count) => sum + count, 0)) / ids);
+    const total = (counts: Record<string, number>) =>
+      Math.round((1000 * Object.values(counts).reduce((sum, count) => sum + count, 0)) / ids);
     lines.push(
       `Temporal server per 1,000 ids, ${scenario}: ${total(requests.rpc)} gRPC calls (${perThousand(requests.rpc)}); ` +
         `${total(requests.persistence)} persistence calls (${perThousand(requests.persistence)}), ` +

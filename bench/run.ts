@@ -13,7 +13,16 @@ import { ackWhileTemporalIsDown } from './outbox';
 import { ProcessMeter, round, waitForQuietMachine, type Usage } from './processes';
 import { formatReport } from './report';
 import { requestsBetween } from './server-requests';
-import { ADMIN_URL, BaselineSystem, brokerVersion, MAX_CONCURRENT_CHECKS, ProjectSystem, type RunningStack, type RunningSystem, type SystemUnderTest } from './systems';
+import {
+  ADMIN_URL,
+  BaselineSystem,
+  brokerVersion,
+  MAX_CONCURRENT_CHECKS,
+  ProjectSystem,
+  type RunningStack,
+  type RunningSystem,
+  type SystemUnderTest,
+} from './systems';
 
 /**
  * `npm run bench`: every scenario against this project and the queue-based baseline, and the
@@ -109,7 +118,8 @@ const MAX_KNOWN_FLEETS = 5;
  */
 function ackScenario(ids: 'new' | 'known', senders: number, callbacksPerSender: number): Scenario {
   const fleets = Math.min(senders, MAX_KNOWN_FLEETS);
-  const fleet = (sender: number) => Array.from({ length: IDS_PER_CALLBACK }, (_, i) => (sender % fleets) * IDS_PER_CALLBACK + i);
+  const fleet = (sender: number) =>
+    Array.from({ length: IDS_PER_CALLBACK }, (_, i) => (sender % fleets) * IDS_PER_CALLBACK + i);
   let primingRetries = 0;
   return {
     name: `ack-${ids}-${senders}`,
@@ -118,7 +128,13 @@ function ackScenario(ids: 'new' | 'known', senders: number, callbacksPerSender: 
       await warmUp(callbackUrl);
       if (ids === 'known') {
         const known = Array.from({ length: fleets * IDS_PER_CALLBACK }, (_, id) => id);
-        ({ retries: primingRetries } = await postAll(callbackUrl, known, PRIMING_IDS_PER_CALLBACK, 4, performance.now() + 60_000));
+        ({ retries: primingRetries } = await postAll(
+          callbackUrl,
+          known,
+          PRIMING_IDS_PER_CALLBACK,
+          4,
+          performance.now() + 60_000,
+        ));
       }
     },
     run: async ({ callbackUrl }) => {
@@ -187,26 +203,33 @@ const scenarios: Scenario[] = [
     name: `ack-${settings.largeCallbackIds}`,
     upstream: 'tester',
     run: async ({ callbackUrl }) => {
-      const results = await closedLoop(callbackUrl, 1, 1, () => freshIds(0)(settings.largeCallbackIds), settings.ackClientTimeoutMs);
-      return { ids: results.filter((result) => result.ok).length * settings.largeCallbackIds, acks: summarizeAcks(results) };
+      const results = await closedLoop(
+        callbackUrl,
+        1,
+        1,
+        () => freshIds(0)(settings.largeCallbackIds),
+        settings.ackClientTimeoutMs,
+      );
+      return {
+        ids: results.filter((result) => result.ok).length * settings.largeCallbackIds,
+        acks: summarizeAcks(results),
+      };
     },
   },
-  ...settings.realisticRates.map(
-    (rate): Scenario => ({
-      name: `realistic-${rate}x`,
-      upstream: 'tester',
-      run: async ({ callbackUrl, benchDatabaseUrl }) => {
-        const result = await realistic({
-          callbackUrl,
-          watchUrl: benchDatabaseUrl,
-          seconds: settings.realisticSeconds,
-          intervalMs: 5_000 / rate,
-          drainS: settings.realisticDrainS,
-        });
-        return { ids: result.idsAccepted, ...result };
-      },
-    }),
-  ),
+  ...settings.realisticRates.map((rate): Scenario => ({
+    name: `realistic-${rate}x`,
+    upstream: 'tester',
+    run: async ({ callbackUrl, benchDatabaseUrl }) => {
+      const result = await realistic({
+        callbackUrl,
+        watchUrl: benchDatabaseUrl,
+        seconds: settings.realisticSeconds,
+        intervalMs: 5_000 / rate,
+        drainS: settings.realisticDrainS,
+      });
+      return { ids: result.idsAccepted, ...result };
+    },
+  })),
 ];
 
 /** What is running right now, stopped on Ctrl-C so that no server or database outlives the bench. */
@@ -231,14 +254,21 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 function perThousandIds(usage: Usage, ids: number): Record<string, number> {
   const perThousand = Object.fromEntries(
-    Object.entries(usage.groups).map(([name, { cpuSeconds }]) => [name, ids > 0 ? round((1000 * cpuSeconds) / ids, 3) : NaN]),
+    Object.entries(usage.groups).map(([name, { cpuSeconds }]) => [
+      name,
+      ids > 0 ? round((1000 * cpuSeconds) / ids, 3) : NaN,
+    ]),
   );
   const system = ['api', 'worker', 'server', 'postgres'].reduce((sum, name) => sum + (perThousand[name] ?? 0), 0);
   return { ...perThousand, total: round(system, 3) };
 }
 
 /** Waits for a quiet machine, prepares, then meters the stack's processes while the scenario runs. */
-async function measure(stack: RunningStack, prepare: () => Promise<void>, run: () => Promise<ScenarioResult>): Promise<Record<string, unknown>> {
+async function measure(
+  stack: RunningStack,
+  prepare: () => Promise<void>,
+  run: () => Promise<ScenarioResult>,
+): Promise<Record<string, unknown>> {
   const busyCoresBefore = await waitForQuietMachine(settings.quietWaitS);
   await prepare();
   const serverRequestsBefore = await stack.serverRequests?.();
@@ -253,7 +283,8 @@ async function measure(stack: RunningStack, prepare: () => Promise<void>, run: (
     ...result,
     usage,
     cpuSecondsPerThousandIds: perThousandIds(usage, result.ids),
-    ...(serverRequestsBefore && serverRequestsAfter && { serverRequests: requestsBetween(serverRequestsBefore, serverRequestsAfter) }),
+    ...(serverRequestsBefore &&
+      serverRequestsAfter && { serverRequests: requestsBetween(serverRequestsBefore, serverRequestsAfter) }),
     busyCoresBefore,
     // CPU that ran beside the measured processes: someone else's work on this shared machine.
     otherCores: round((usage.machineCpuSeconds - measuredCpu) / usage.seconds, 2),
@@ -283,12 +314,21 @@ async function runScenario(system: SystemUnderTest, scenario: Scenario): Promise
             () => scenario.run(stack),
           ),
       );
-      return { ...result, objectService: { requests: objectService.stats.requests - requestsBefore, peakInFlight: objectService.stats.peakInFlight } };
+      return {
+        ...result,
+        objectService: {
+          requests: objectService.stats.requests - requestsBefore,
+          peakInFlight: objectService.stats.peakInFlight,
+        },
+      };
     },
   );
 }
 
-async function runOnEngineFloor(system: EngineFloorSystem, run: NonNullable<Scenario['runOnEngineFloor']>): Promise<Record<string, unknown>> {
+async function runOnEngineFloor(
+  system: EngineFloorSystem,
+  run: NonNullable<Scenario['runOnEngineFloor']>,
+): Promise<Record<string, unknown>> {
   const stack = await system.start();
   return withCleanup(
     () => stack.stop(),
@@ -329,7 +369,9 @@ async function main(): Promise<void> {
   const systems: Array<SystemUnderTest | EngineFloorSystem> = [];
   const floors = settings.engineFloorSenders.map((senders) => new EngineFloorSystem(senders));
   for (const system of [new ProjectSystem(), new BaselineSystem(), ...floors]) {
-    const picked = onlySystems?.includes(system.name) || (system instanceof EngineFloorSystem && onlySystems?.includes('engine-floor'));
+    const picked =
+      onlySystems?.includes(system.name) ||
+      (system instanceof EngineFloorSystem && onlySystems?.includes('engine-floor'));
     if (onlySystems && !picked) continue;
     systems.push(await system.open());
     running.add(() => system.close());

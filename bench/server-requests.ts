@@ -15,7 +15,11 @@ export interface ServerRequests {
 }
 
 const SAMPLE = /^(service_requests|persistence_requests|persistence_latency_sum)\{([^}]*)\} (\S+)$/;
-const COUNTS_BY_METRIC = { service_requests: 'rpc', persistence_requests: 'persistence', persistence_latency_sum: 'persistenceSeconds' } as const;
+const COUNTS_BY_METRIC = {
+  service_requests: 'rpc',
+  persistence_requests: 'persistence',
+  persistence_latency_sum: 'persistenceSeconds',
+} as const;
 
 export async function readServerRequests(metricsUrl: string): Promise<ServerRequests> {
   const text = await (await fetch(metricsUrl)).text();

@@ -26,7 +26,9 @@ export const BENCH_APPLICATION_NAME = 'presence-bench';
  * Checks in flight per worker: the project's setting (its default unless the environment sets it),
  * used as the baseline consumer's prefetch too, so both systems hold as many at once.
  */
-export const MAX_CONCURRENT_CHECKS = loadConfig({ OBJECT_SERVICE_MAX_CONCURRENCY: process.env.OBJECT_SERVICE_MAX_CONCURRENCY }).objectServiceMaxConcurrency;
+export const MAX_CONCURRENT_CHECKS = loadConfig({
+  OBJECT_SERVICE_MAX_CONCURRENCY: process.env.OBJECT_SERVICE_MAX_CONCURRENCY,
+}).objectServiceMaxConcurrency;
 /**
  * BENCH_PROFILE=1: each Node process writes a V8 CPU profile to PROFILE_DIR when it stops
  * (summarize with `node --import tsx bench/profile-summary.ts <file>`), and the results count the
@@ -89,7 +91,10 @@ abstract class SystemWithDatabase implements SystemUnderTest {
   abstract start(objectServiceUrl: string, scenario: string): Promise<RunningSystem>;
 
   async close(): Promise<void> {
-    if (this.database) await withDatabase(ADMIN_URL, (admin) => admin.query(`DROP DATABASE IF EXISTS ${this.database.name} WITH (FORCE)`));
+    if (this.database)
+      await withDatabase(ADMIN_URL, (admin) =>
+        admin.query(`DROP DATABASE IF EXISTS ${this.database.name} WITH (FORCE)`),
+      );
   }
 
   protected get benchDatabaseUrl(): string {
@@ -145,7 +150,10 @@ export class ProjectSystem extends SystemWithDatabase {
     };
     const worker = spawnNode(['dist/worker/main.js'], env, `project-${scenario}-worker`);
     const api = spawnNode(['dist/api/main.js'], env, `project-${scenario}-api`);
-    await Promise.all([waitForWorkflowPollers(server.address, this.taskQueue), waitForHttp(`http://127.0.0.1:${port}/readyz`)]);
+    await Promise.all([
+      waitForWorkflowPollers(server.address, this.taskQueue),
+      waitForHttp(`http://127.0.0.1:${port}/readyz`),
+    ]);
     return {
       callbackUrl: `http://127.0.0.1:${port}/callback`,
       benchDatabaseUrl: this.benchDatabaseUrl,
@@ -186,7 +194,12 @@ export interface BenchDevServer {
 export async function startBenchDevServer(): Promise<BenchDevServer> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'presence-bench-'));
   const metricsPort = PROFILE ? await freePort() : undefined;
-  const options = { port: await freePort(), dbFilename: path.join(dataDir, 'temporal.sqlite'), logLevel: 'error', metricsPort } as const;
+  const options = {
+    port: await freePort(),
+    dbFilename: path.join(dataDir, 'temporal.sqlite'),
+    logLevel: 'error',
+    metricsPort,
+  } as const;
   let server = await startTemporalDevServer(options);
   return {
     address: server.address,
@@ -266,10 +279,15 @@ function spawnNode(args: string[], env: Record<string, string>, name: string): C
   mkdirSync(LOG_DIR, { recursive: true });
   const log = openSync(path.join(LOG_DIR, `${name}.log`), 'w');
   const profile = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
-  const child = spawn(process.execPath, [...profile, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [...profile, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', log, log],
+  });
   closeSync(log);
   child.once('exit', (code, signal) => {
-    if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGKILL') console.error(`bench: ${name} exited (${signal ?? code}); see ${LOG_DIR}`);
+    if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGKILL')
+      console.error(`bench: ${name} exited (${signal ?? code}); see ${LOG_DIR}`);
   });
   return child;
 }
@@ -307,7 +325,10 @@ async function waitForWorkflowPollers(address: string, taskQueue: string): Promi
   try {
     await eventually(
       async () => {
-        const { pollers } = await connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue } });
+        const { pollers } = await connection.workflowService.describeTaskQueue({
+          namespace: 'default',
+          taskQueue: { name: taskQueue },
+        });
         return pollers.length > 0 ? true : undefined;
       },
       `a worker polling ${taskQueue}`,

@@ -5,7 +5,9 @@ const path = require('node:path');
 
 const entry = path.join(__dirname, '..', 'dist', `${process.argv[2]}.js`);
 if (!existsSync(entry)) {
-  console.error(`${path.relative(process.cwd(), entry)} does not exist: run \`npm run build\` first (npm start builds by itself).`);
+  console.error(
+    `${path.relative(process.cwd(), entry)} does not exist: run \`npm run build\` first (npm start builds by itself).`,
+  );
   process.exit(1);
 }
 require(entry);

@@ -87,7 +87,11 @@ async function main(): Promise<void> {
 
   // Only pages served from here may post queries: a page of another site (or a DNS name rebound
   // to this address) has another Origin.
-  const ownOrigins = new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://${options.host}:${port}`]);
+  const ownOrigins = new Set([
+    `http://127.0.0.1:${port}`,
+    `http://localhost:${port}`,
+    `http://${options.host}:${port}`,
+  ]);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://studio').pathname;

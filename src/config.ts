@@ -3,7 +3,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import type { TLSConfig } from '@temporalio/client';
-import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile, type ConfigDataSource } from '@temporalio/envconfig';
+import {
+  loadClientConfigProfile,
+  toClientOptions,
+  type ClientConfigProfile,
+  type ConfigDataSource,
+} from '@temporalio/envconfig';
 import { cleanEnv, host, makeValidator, port, str, url, type CleanedEnv } from 'envalid';
 
 /** Where `npm start` runs its embedded services; parts started alone look there by default. */
@@ -101,7 +106,10 @@ export interface Config {
  * wins over the file, unless it is empty (empty counts as unset everywhere in this service).
  * Returns the path read, or undefined when there is no such file.
  */
-export function loadDotEnv(directory: string = process.cwd(), target: NodeJS.ProcessEnv = process.env): string | undefined {
+export function loadDotEnv(
+  directory: string = process.cwd(),
+  target: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   const file = path.join(directory, '.env');
   let content: string;
   try {
@@ -188,17 +196,24 @@ function loadTemporalSettings(env: Record<string, string>, problems: string[]): 
   const before = problems.length;
   for (const [old, replacement] of Object.entries(REPLACED_VARIABLES)) {
     if (env[old] !== undefined) {
-      problems.push(`${old}: no longer read; set Temporal's standard ${replacement} instead (see README, Configuration)`);
+      problems.push(
+        `${old}: no longer read; set Temporal's standard ${replacement} instead (see README, Configuration)`,
+      );
     }
   }
   for (const name of ['TEMPORAL_TLS', 'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION']) {
-    if (env[name] !== undefined && !BOOLEAN.test(env[name])) problems.push(`${name}: expected true or false, got "${env[name]}"`);
+    if (env[name] !== undefined && !BOOLEAN.test(env[name]))
+      problems.push(`${name}: expected true or false, got "${env[name]}"`);
   }
   if (env.TEMPORAL_TLS_DISABLE_HOST_VERIFICATION === 'true' || env.TEMPORAL_TLS_DISABLE_HOST_VERIFICATION === '1') {
-    problems.push('TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: not supported by the TypeScript SDK; set TEMPORAL_TLS_SERVER_NAME to the name in the server certificate instead');
+    problems.push(
+      'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: not supported by the TypeScript SDK; set TEMPORAL_TLS_SERVER_NAME to the name in the server certificate instead',
+    );
   }
   const configFile = env.TEMPORAL_CONFIG_FILE;
-  const fileLabel = configFile ? `TEMPORAL_CONFIG_FILE (${configFile})` : 'the Temporal config file (TEMPORAL_CONFIG_FILE, default ~/.config/temporalio/temporal.toml)';
+  const fileLabel = configFile
+    ? `TEMPORAL_CONFIG_FILE (${configFile})`
+    : 'the Temporal config file (TEMPORAL_CONFIG_FILE, default ~/.config/temporalio/temporal.toml)';
   if (configFile) {
     // envconfig skips a missing file silently; a file the operator named must be there.
     try {
@@ -219,7 +234,9 @@ function loadTemporalSettings(env: Record<string, string>, problems: string[]): 
       profile = loadClientConfigProfile({ overrideEnvVars: env, disableFile: true });
     } else {
       problems.push(
-        error instanceof TypeError ? `TEMPORAL_PROFILE: no profile "${profileName}" in ${fileLabel}` : describeProfileError((error as Error).message, fileLabel, profileName),
+        error instanceof TypeError
+          ? `TEMPORAL_PROFILE: no profile "${profileName}" in ${fileLabel}`
+          : describeProfileError((error as Error).message, fileLabel, profileName),
       );
       return undefined;
     }
@@ -261,7 +278,9 @@ function loadTemporalSettings(env: Record<string, string>, problems: string[]): 
         else if (field === 'clientCert') parsed.clientCert = new X509Certificate(data);
         else new X509Certificate(data);
       } catch (error) {
-        problems.push(`${name}: not a PEM ${field === 'clientKey' ? 'private key' : 'certificate'} (${(error as Error).message})`);
+        problems.push(
+          `${name}: not a PEM ${field === 'clientKey' ? 'private key' : 'certificate'} (${(error as Error).message})`,
+        );
         continue;
       }
       // As a Buffer, which both the client's and the worker's connections take.
@@ -269,8 +288,12 @@ function loadTemporalSettings(env: Record<string, string>, problems: string[]): 
     }
     // envconfig drops a certificate without its key (or the reverse) silently: that would be plain TLS.
     if (Boolean(tls.clientCert) !== Boolean(tls.clientKey)) {
-      const [missing, given] = tls.clientCert ? ['TEMPORAL_TLS_CLIENT_KEY_PATH', names.clientCert] : ['TEMPORAL_TLS_CLIENT_CERT_PATH', names.clientKey];
-      problems.push(`${missing}: must be set together with ${given} for mTLS (or its _DATA form, or the profile's tls key)`);
+      const [missing, given] = tls.clientCert
+        ? ['TEMPORAL_TLS_CLIENT_KEY_PATH', names.clientCert]
+        : ['TEMPORAL_TLS_CLIENT_CERT_PATH', names.clientKey];
+      problems.push(
+        `${missing}: must be set together with ${given} for mTLS (or its _DATA form, or the profile's tls key)`,
+      );
     } else if (parsed.clientCert && parsed.clientKey && !parsed.clientCert.checkPrivateKey(parsed.clientKey)) {
       problems.push(`${names.clientKey}: not the private key of the certificate in ${names.clientCert}`);
     }
@@ -281,7 +304,10 @@ function loadTemporalSettings(env: Record<string, string>, problems: string[]): 
   return {
     address,
     namespace: namespace ?? 'default',
-    tls: typeof connectionOptions.tls === 'object' && connectionOptions.tls !== null ? withoutUndefined(connectionOptions.tls) : (connectionOptions.tls ?? undefined),
+    tls:
+      typeof connectionOptions.tls === 'object' && connectionOptions.tls !== null
+        ? withoutUndefined(connectionOptions.tls)
+        : (connectionOptions.tls ?? undefined),
     apiKey: connectionOptions.apiKey,
     grpcMeta: profile.grpcMeta,
   };

@@ -29,7 +29,12 @@ class Parts {
   }
 }
 
-async function startEmbeddedServices(config: Config, logger: Logger, parts: Parts, env: NodeJS.ProcessEnv): Promise<void> {
+async function startEmbeddedServices(
+  config: Config,
+  logger: Logger,
+  parts: Parts,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
   await mkdir(DATA_DIR, { recursive: true });
   if (!config.temporalAddress) {
     const server = await startTemporalDevServer({
@@ -41,7 +46,10 @@ async function startEmbeddedServices(config: Config, logger: Logger, parts: Part
     });
     parts.add(server.stop);
     env.TEMPORAL_ADDRESS = server.address;
-    logger.info({ address: server.address, webUi: `http://127.0.0.1:${TEMPORAL_UI_PORT}` }, 'embedded Temporal dev server running');
+    logger.info(
+      { address: server.address, webUi: `http://127.0.0.1:${TEMPORAL_UI_PORT}` },
+      'embedded Temporal dev server running',
+    );
   }
   if (!config.databaseUrl) {
     const database = await startEmbeddedPostgres(path.join(DATA_DIR, 'pglite'), EMBEDDED_DATABASE_PORT);

@@ -22,15 +22,20 @@ class QueueSightingRecorder implements CallbackRecorder {
         objectIds.map(
           (id) =>
             new Promise<void>((resolve, reject) => {
-              this.channel.sendToQueue(this.queue, encodeSighting({ id, receivedAtMs }), { persistent: true }, (error) =>
-                error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
+              this.channel.sendToQueue(
+                this.queue,
+                encodeSighting({ id, receivedAtMs }),
+                { persistent: true },
+                (error) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()),
               );
             }),
         ),
       );
       return 'rabbitmq';
     } catch (error) {
-      throw new RecorderUnavailableError(`RabbitMQ did not confirm the callback: ${(error as Error).message}`, { cause: error });
+      throw new RecorderUnavailableError(`RabbitMQ did not confirm the callback: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 

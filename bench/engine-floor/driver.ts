@@ -9,7 +9,8 @@ const COMPLETED = `WorkflowType = '${engineFloorWorkflow.name}' AND ExecutionSta
 
 /** The workflow code, bundled once per bench run rather than once per worker. */
 export async function bundleEngineFloorWorkflow(): Promise<string> {
-  return (await bundleWorkflowCode({ workflowsPath: require.resolve('./workflow'), logger: new DefaultLogger('WARN') })).code;
+  return (await bundleWorkflowCode({ workflowsPath: require.resolve('./workflow'), logger: new DefaultLogger('WARN') }))
+    .code;
 }
 
 export interface EngineFloorResult {
@@ -129,7 +130,8 @@ export class EngineFloor {
 
   /** The server lists closed workflows by close time, newest first. */
   private async lastCloseTime(): Promise<Date | undefined> {
-    for await (const execution of this.client.workflow.list({ query: COMPLETED, pageSize: 1 })) return execution.closeTime;
+    for await (const execution of this.client.workflow.list({ query: COMPLETED, pageSize: 1 }))
+      return execution.closeTime;
     return undefined;
   }
 

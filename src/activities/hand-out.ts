@@ -96,7 +96,10 @@ export function createHandOut({ client, taskQueue, objectTtlSeconds, concurrency
       // A worker shutting down is no reason to give up: the next attempt, on another worker,
       // resumes at the checkpoint. Only a cancellation the workflow asked for ends the hand-out.
       if (context.cancellationDetails?.workerShutdown) {
-        throw ApplicationFailure.retryable(`hand-out stopped by a worker shutdown after ${checkpoint.leading} ids`, 'HandOutInterrupted');
+        throw ApplicationFailure.retryable(
+          `hand-out stopped by a worker shutdown after ${checkpoint.leading} ids`,
+          'HandOutInterrupted',
+        );
       }
       await context.cancelled;
     }

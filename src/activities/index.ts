@@ -10,7 +10,9 @@ export interface ActivityDependencies {
 }
 
 /** Every activity the workflows call; the worker registers the hand-out beside the checks. */
-export type PresenceActivities = ReturnType<typeof createActivities> & { handOutSightings: ReturnType<typeof createHandOut> };
+export type PresenceActivities = ReturnType<typeof createActivities> & {
+  handOutSightings: ReturnType<typeof createHandOut>;
+};
 
 /** What one check found: shown as the local activity's result in the Web UI. */
 export type CheckOutcome = 'offline' | 'recorded' | 'already-newer' | 'expired';
@@ -55,7 +57,9 @@ export function createActivities({ objectService, objects, objectTtlSeconds }: A
     async deleteStaleObjects(ttlSeconds: number): Promise<number> {
       const deleted = await objects.deleteSeenBefore(new Date(Date.now() - ttlSeconds * 1000));
       // Exported with the SDK's metrics on the worker's Prometheus endpoint.
-      Context.current().metricMeter.createCounter('presence_objects_deleted', 'objects', 'Objects deleted by the cleanup').add(deleted);
+      Context.current()
+        .metricMeter.createCounter('presence_objects_deleted', 'objects', 'Objects deleted by the cleanup')
+        .add(deleted);
       if (deleted > 0) log.info('deleted stale objects', { deleted, ttlSeconds });
       return deleted;
     },

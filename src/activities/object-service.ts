@@ -72,17 +72,27 @@ export class ObjectServiceClient {
     try {
       body = await response.body.text();
     } catch (error) {
-      throw new ObjectServiceError('unreachable', `object service broke off the answer for id ${objectId}: ${describe(error)}`, {
-        cause: error,
-      });
+      throw new ObjectServiceError(
+        'unreachable',
+        `object service broke off the answer for id ${objectId}: ${describe(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
 
     const { statusCode } = response;
     if (statusCode >= 400 && statusCode < 500 && !TRANSIENT_CLIENT_STATUSES.has(statusCode)) {
-      throw new ObjectServiceError('rejected', `object service rejected id ${objectId}: ${statusCode} ${excerpt(body)}`);
+      throw new ObjectServiceError(
+        'rejected',
+        `object service rejected id ${objectId}: ${statusCode} ${excerpt(body)}`,
+      );
     }
     if (statusCode !== 200) {
-      throw new ObjectServiceError('unavailable', `object service answered ${statusCode} for id ${objectId}: ${excerpt(body)}`);
+      throw new ObjectServiceError(
+        'unavailable',
+        `object service answered ${statusCode} for id ${objectId}: ${excerpt(body)}`,
+      );
     }
     return parseStatus(objectId, body);
   }
@@ -97,14 +107,23 @@ function parseStatus(objectId: number, body: string): ObjectStatus {
   try {
     parsed = JSON.parse(body);
   } catch {
-    throw new ObjectServiceError('bad_response', `object service sent malformed JSON for id ${objectId}: ${excerpt(body)}`);
+    throw new ObjectServiceError(
+      'bad_response',
+      `object service sent malformed JSON for id ${objectId}: ${excerpt(body)}`,
+    );
   }
   const candidate = parsed as Partial<ObjectStatus> | null;
   if (typeof candidate !== 'object' || candidate === null || typeof candidate.online !== 'boolean') {
-    throw new ObjectServiceError('bad_response', `object service sent no boolean "online" for id ${objectId}: ${excerpt(body)}`);
+    throw new ObjectServiceError(
+      'bad_response',
+      `object service sent no boolean "online" for id ${objectId}: ${excerpt(body)}`,
+    );
   }
   if (candidate.id !== objectId) {
-    throw new ObjectServiceError('bad_response', `object service answered for id ${String(candidate.id)} when asked for ${objectId}`);
+    throw new ObjectServiceError(
+      'bad_response',
+      `object service answered for id ${String(candidate.id)} when asked for ${objectId}`,
+    );
   }
   return { id: objectId, online: candidate.online };
 }

@@ -32,7 +32,8 @@ export function errorReplyFor(error: FastifyError): { statusCode: number; body: 
     return { statusCode: 500, body: { error: 'internal_error', message: 'unexpected error; see the service log' } };
   }
   // JSON.parse failures reach here as SyntaxError carrying a 400 status.
-  const code = (error.code && codeByFastifyError[error.code]) || (error instanceof SyntaxError ? 'invalid_json' : 'bad_request');
+  const code =
+    (error.code && codeByFastifyError[error.code]) || (error instanceof SyntaxError ? 'invalid_json' : 'bad_request');
   return { statusCode, body: { error: code, message: error.message } };
 }
 

@@ -43,7 +43,10 @@ export class ApiMetrics {
     app.addHook('onResponse', async (request, reply) => {
       if (request.routeOptions.url !== '/callback') return;
       const outcome = reply.statusCode < 300 ? 'accepted' : reply.statusCode === 503 ? 'unavailable' : 'rejected';
-      this.callbacks.inc({ outcome, reason: outcome === 'accepted' ? '' : request.errorCode || `http_${reply.statusCode}` });
+      this.callbacks.inc({
+        outcome,
+        reason: outcome === 'accepted' ? '' : request.errorCode || `http_${reply.statusCode}`,
+      });
       this.callbackDuration.observe({ outcome }, reply.elapsedTime / 1000);
     });
     app.get('/metrics', { schema: { hide: true }, logLevel: 'debug' }, async (_request, reply) =>

@@ -28,14 +28,18 @@ export class OutboxFallbackRecorder implements CallbackRecorder {
       () => false,
     );
     if (settledInTime) return inTemporal;
-    const inOutbox = withinDeadline(this.outbox.add(callback), this.options.deadlineMs - this.options.temporalWaitMs, 'the outbox').then(
-      () => 'outbox',
-    );
+    const inOutbox = withinDeadline(
+      this.outbox.add(callback),
+      this.options.deadlineMs - this.options.temporalWaitMs,
+      'the outbox',
+    ).then(() => 'outbox');
     try {
       return await Promise.any([inTemporal, inOutbox]);
     } catch (error) {
       const reasons = (error as AggregateError).errors.map((reason: Error) => reason.message).join('; ');
-      throw new RecorderUnavailableError(`neither Temporal nor the outbox recorded the callback: ${reasons}`, { cause: error });
+      throw new RecorderUnavailableError(`neither Temporal nor the outbox recorded the callback: ${reasons}`, {
+        cause: error,
+      });
     }
   }
 

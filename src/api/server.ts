@@ -3,12 +3,7 @@ import bearerAuth from '@fastify/bearer-auth';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import {
-  CALLBACK_BODY_LIMIT_BYTES,
-  callbackBodySchema,
-  errorBodySchema,
-  type CallbackBody,
-} from './callback-schema';
+import { CALLBACK_BODY_LIMIT_BYTES, callbackBodySchema, errorBodySchema, type CallbackBody } from './callback-schema';
 import { installErrorReplies, type ErrorReply } from './error-replies';
 import { installStrictJsonParser } from './json-body-parser';
 import { ApiMetrics } from './metrics';
@@ -29,7 +24,11 @@ export interface ApiDependencies {
 }
 
 /** An error answer as the OpenAPI document shows it: when it happens, and an example body. */
-const errorReply = (description: string, error: string, message: string) => ({ ...errorBodySchema, description, example: { error, message } });
+const errorReply = (description: string, error: string, message: string) => ({
+  ...errorBodySchema,
+  description,
+  example: { error, message },
+});
 
 export function buildApi(dependencies: ApiDependencies): FastifyInstance {
   const { recorder, isDatabaseReachable, callbackToken, logger } = dependencies;
@@ -41,7 +40,11 @@ export function buildApi(dependencies: ApiDependencies): FastifyInstance {
     // by default; sweeping often is what actually stops slow clients from piling up.
     serverFactory: (handler) =>
       createServer(
-        { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout) },
+        {
+          requestTimeout,
+          headersTimeout: requestTimeout,
+          connectionsCheckingInterval: Math.min(1_000, requestTimeout),
+        },
         handler,
       ),
     connectionTimeout: requestTimeout,
@@ -59,8 +62,16 @@ export function buildApi(dependencies: ApiDependencies): FastifyInstance {
   // The OpenAPI description is generated from the same schemas that validate the requests.
   app.register(swagger, {
     openapi: {
-      info: { title: 'Presence tracker', version: '1', description: 'Callbacks listing object ids; online objects are kept with the time they were last seen.' },
-      components: { securitySchemes: { callbackToken: { type: 'http', scheme: 'bearer', description: 'Only when CALLBACK_TOKEN is set' } } },
+      info: {
+        title: 'Presence tracker',
+        version: '1',
+        description: 'Callbacks listing object ids; online objects are kept with the time they were last seen.',
+      },
+      components: {
+        securitySchemes: {
+          callbackToken: { type: 'http', scheme: 'bearer', description: 'Only when CALLBACK_TOKEN is set' },
+        },
+      },
     },
   });
   app.register(swaggerUi, { routePrefix: '/docs' });
@@ -88,24 +99,46 @@ export function buildApi(dependencies: ApiDependencies): FastifyInstance {
               'idempotency-key': {
                 type: 'string',
                 pattern: IDEMPOTENCY_KEY_PATTERN,
-                description: 'Records the callback at most once per key: a repeat is answered 202 and records nothing more',
+                description:
+                  'Records the callback at most once per key: a repeat is answered 202 and records nothing more',
               },
             },
           },
           body: callbackBodySchema,
           response: {
             202: {
-              description: 'Recorded: the whole callback is durable (in Temporal, or in the outbox while Temporal is away)',
+              description:
+                'Recorded: the whole callback is durable (in Temporal, or in the outbox while Temporal is away)',
               type: 'object',
               required: ['accepted'],
               properties: { accepted: { type: 'integer', description: 'distinct ids recorded' } },
               example: { accepted: 3 },
             },
-            400: errorReply('Not JSON, no `object_ids` array, an id that is not an integer in [0, 2147483647], or a bad `Idempotency-Key`; nothing recorded', 'invalid_body', 'body/object_ids/0 must be integer'),
-            401: errorReply('CALLBACK_TOKEN is set and the bearer token is missing or wrong; nothing recorded', 'unauthorized', 'authorization header is missing'),
-            413: errorReply('The body is over 256 KiB; nothing recorded', 'body_too_large', 'Request body is too large'),
-            415: errorReply('Not `application/json`; nothing recorded', 'unsupported_media_type', 'Unsupported Media Type: text/plain'),
-            503: errorReply('Neither Temporal nor the outbox could record the callback in time; nothing recorded, the sender may retry', 'unavailable', 'the callback could not be recorded durably; nothing in it was recorded'),
+            400: errorReply(
+              'Not JSON, no `object_ids` array, an id that is not an integer in [0, 2147483647], or a bad `Idempotency-Key`; nothing recorded',
+              'invalid_body',
+              'body/object_ids/0 must be integer',
+            ),
+            401: errorReply(
+              'CALLBACK_TOKEN is set and the bearer token is missing or wrong; nothing recorded',
+              'unauthorized',
+              'authorization header is missing',
+            ),
+            413: errorReply(
+              'The body is over 256 KiB; nothing recorded',
+              'body_too_large',
+              'Request body is too large',
+            ),
+            415: errorReply(
+              'Not `application/json`; nothing recorded',
+              'unsupported_media_type',
+              'Unsupported Media Type: text/plain',
+            ),
+            503: errorReply(
+              'Neither Temporal nor the outbox could record the callback in time; nothing recorded, the sender may retry',
+              'unavailable',
+              'the callback could not be recorded durably; nothing in it was recorded',
+            ),
           },
         },
       },
@@ -121,9 +154,10 @@ export function buildApi(dependencies: ApiDependencies): FastifyInstance {
             if (!(error instanceof RecorderUnavailableError)) throw error;
             request.log.warn({ err: error, ids: objectIds.length }, 'callback not recorded');
             request.errorCode = 'unavailable';
-            return reply
-              .code(503)
-              .send({ error: 'unavailable', message: 'the callback could not be recorded durably; nothing in it was recorded' });
+            return reply.code(503).send({
+              error: 'unavailable',
+              message: 'the callback could not be recorded durably; nothing in it was recorded',
+            });
           }
           metrics.callbacksRecorded.inc({ store });
           metrics.idsRecorded.inc(objectIds.length);
@@ -146,35 +180,44 @@ export function buildApi(dependencies: ApiDependencies): FastifyInstance {
   });
 
   // Probes come every few seconds from every orchestrator: their request logs are debug.
-  app.register(async (probes) => {
-    probes.get(
-      '/healthz',
-      { schema: { summary: 'Liveness: 200 while the process lives', response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } },
-      async () => ({ status: 'ok' }),
-    );
-    const readiness = {
-      type: 'object',
-      properties: {
-        status: { type: 'string', enum: ['ready', 'degraded', 'unavailable'] },
-        temporal: { type: 'boolean' },
-        database: { type: 'boolean' },
-      },
-    } as const;
-    probes.get(
-      '/readyz',
-      {
-        schema: {
-          summary: 'Readiness: 200 while callbacks can be recorded (degraded: only in the outbox, Temporal is away), 503 otherwise',
-          response: { 200: readiness, 503: readiness },
+  app.register(
+    async (probes) => {
+      probes.get(
+        '/healthz',
+        {
+          schema: {
+            summary: 'Liveness: 200 while the process lives',
+            response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+          },
         },
-      },
-      async (_request, reply) => {
-        const [temporal, database] = await Promise.all([recorder.isReachable(), isDatabaseReachable()]);
-        const status = temporal ? 'ready' : database ? 'degraded' : 'unavailable';
-        return reply.code(status === 'unavailable' ? 503 : 200).send({ status, temporal, database });
-      },
-    );
-  }, { logLevel: 'debug' });
+        async () => ({ status: 'ok' }),
+      );
+      const readiness = {
+        type: 'object',
+        properties: {
+          status: { type: 'string', enum: ['ready', 'degraded', 'unavailable'] },
+          temporal: { type: 'boolean' },
+          database: { type: 'boolean' },
+        },
+      } as const;
+      probes.get(
+        '/readyz',
+        {
+          schema: {
+            summary:
+              'Readiness: 200 while callbacks can be recorded (degraded: only in the outbox, Temporal is away), 503 otherwise',
+            response: { 200: readiness, 503: readiness },
+          },
+        },
+        async (_request, reply) => {
+          const [temporal, database] = await Promise.all([recorder.isReachable(), isDatabaseReachable()]);
+          const status = temporal ? 'ready' : database ? 'degraded' : 'unavailable';
+          return reply.code(status === 'unavailable' ? 503 : 200).send({ status, temporal, database });
+        },
+      );
+    },
+    { logLevel: 'debug' },
+  );
 
   return app;
 }

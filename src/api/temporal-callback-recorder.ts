@@ -26,13 +26,17 @@ export class TemporalCallbackRecorder implements CallbackRecorder {
   async record(callback: AcceptedCallback): Promise<string> {
     try {
       await withinDeadline(
-        this.client.withDeadline(Date.now() + this.deadlineMs, () => startCallbackWorkflow(this.client, this.taskQueue, callback)),
+        this.client.withDeadline(Date.now() + this.deadlineMs, () =>
+          startCallbackWorkflow(this.client, this.taskQueue, callback),
+        ),
         this.deadlineMs,
         'Temporal',
       );
       return 'temporal';
     } catch (error) {
-      throw new RecorderUnavailableError(`Temporal did not record the callback: ${(error as Error).message}`, { cause: error });
+      throw new RecorderUnavailableError(`Temporal did not record the callback: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 

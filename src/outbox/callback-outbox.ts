@@ -31,18 +31,25 @@ export class CallbackOutbox {
    * relay that dies before the commit leaves its rows for the next one, which starts them again
    * under the same workflow ids (a no-op in Temporal). Returns how many were started.
    */
-  async relay(limit: number, start: (callback: AcceptedCallback) => Promise<void>): Promise<{ started: number; failure?: unknown }> {
+  async relay(
+    limit: number,
+    start: (callback: AcceptedCallback) => Promise<void>,
+  ): Promise<{ started: number; failure?: unknown }> {
     return this.db.$transaction(
       async (transaction) => {
         const rows = await transaction.$queryRaw<OutboxRow[]>`
           SELECT workflow_id, object_ids, received_at FROM callback_outbox
           ORDER BY received_at LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
         const outcomes = await Promise.allSettled(
-          rows.map((row) => start({ workflowId: row.workflow_id, objectIds: row.object_ids, receivedAtMs: row.received_at.getTime() })),
+          rows.map((row) =>
+            start({ workflowId: row.workflow_id, objectIds: row.object_ids, receivedAtMs: row.received_at.getTime() }),
+          ),
         );
         const started = rows.filter((_, i) => outcomes[i]?.status === 'fulfilled').map((row) => row.workflow_id);
         if (started.length > 0) await transaction.outboxCallback.deleteMany({ where: { workflowId: { in: started } } });
-        const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected')?.reason;
+        const failure = outcomes.find(
+          (outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected',
+        )?.reason;
         return { started: started.length, failure };
       },
       { maxWait: 5_000, timeout: 60_000 },

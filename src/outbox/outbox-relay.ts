@@ -46,7 +46,8 @@ export class OutboxRelay {
         if (state.callbacks > 0) {
           const result = await outbox.relay(batchSize, start);
           started = result.started;
-          if (started > 0) logger.info({ started, waiting: state.callbacks - started }, 'callbacks moved from the outbox to Temporal');
+          if (started > 0)
+            logger.info({ started, waiting: state.callbacks - started }, 'callbacks moved from the outbox to Temporal');
           if (result.failure !== undefined) throw result.failure;
         }
         backoffMs = 0;

@@ -25,7 +25,11 @@ export const callbackWorkflowId = (idempotencyKey?: string): string =>
  * repeated Idempotency-Key, or a callback that reached both Temporal and the outbox), whether
  * that workflow still runs or has finished.
  */
-export async function startCallbackWorkflow(client: Client, taskQueue: string, { workflowId, objectIds, receivedAtMs }: AcceptedCallback): Promise<void> {
+export async function startCallbackWorkflow(
+  client: Client,
+  taskQueue: string,
+  { workflowId, objectIds, receivedAtMs }: AcceptedCallback,
+): Promise<void> {
   try {
     await client.workflow.start(callbackWorkflow, {
       workflowId,

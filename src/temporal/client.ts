@@ -1,4 +1,10 @@
-import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type BackoffOptions } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  defaultGrpcRetryOptions,
+  makeGrpcRetryInterceptor,
+  type BackoffOptions,
+} from '@temporalio/client';
 import type { Config } from '../config';
 import { temporalConnectionOptions } from './connection-options';
 

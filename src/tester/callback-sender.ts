@@ -17,7 +17,11 @@ export interface CallbackResult {
 }
 
 /** Posts callbacks like the assessment's sender: random ids, a 1 s client timeout, no retries. */
-export async function sendCallback(callbackUrl: string, objectIds: number[], timeoutMs = 1_000): Promise<CallbackResult> {
+export async function sendCallback(
+  callbackUrl: string,
+  objectIds: number[],
+  timeoutMs = 1_000,
+): Promise<CallbackResult> {
   const started = performance.now();
   try {
     const response = await fetch(callbackUrl, {
@@ -28,9 +32,20 @@ export async function sendCallback(callbackUrl: string, objectIds: number[], tim
     });
     const body = await response.text();
     const latencyMs = performance.now() - started;
-    return { ids: objectIds.length, ok: response.ok, status: response.status, latencyMs, ...(response.ok ? {} : { error: body }) };
+    return {
+      ids: objectIds.length,
+      ok: response.ok,
+      status: response.status,
+      latencyMs,
+      ...(response.ok ? {} : { error: body }),
+    };
   } catch (error) {
-    return { ids: objectIds.length, ok: false, latencyMs: performance.now() - started, error: (error as Error).message };
+    return {
+      ids: objectIds.length,
+      ok: false,
+      latencyMs: performance.now() - started,
+      error: (error as Error).message,
+    };
   }
 }
 
@@ -41,7 +56,14 @@ export function randomIds(maxCount: number, idRange: number): number[] {
 
 /** Sends a callback every interval until stopped. */
 export function startCallbackSender(options: CallbackSenderOptions): { stop(): void } {
-  const { callbackUrl, intervalMs = 5_000, maxIdsPerCallback = 200, idRange = 100, timeoutMs = 1_000, onResult } = options;
+  const {
+    callbackUrl,
+    intervalMs = 5_000,
+    maxIdsPerCallback = 200,
+    idRange = 100,
+    timeoutMs = 1_000,
+    onResult,
+  } = options;
   const tick = () => {
     void sendCallback(callbackUrl, randomIds(maxIdsPerCallback, idRange), timeoutMs).then(onResult);
   };

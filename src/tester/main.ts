@@ -10,7 +10,10 @@ import { percentiles } from './percentiles';
 async function main(): Promise<void> {
   const logger = createLogger(process.env.LOG_LEVEL ?? 'info', 'tester');
   // All interfaces, like the assessment's tester: in docker compose the workers call it from other containers.
-  const objectService = await startFakeObjectService({ port: Number(process.env.TESTER_OBJECT_SERVICE_PORT ?? 9010), host: '0.0.0.0' });
+  const objectService = await startFakeObjectService({
+    port: Number(process.env.TESTER_OBJECT_SERVICE_PORT ?? 9010),
+    host: '0.0.0.0',
+  });
   const callbackUrl = process.env.TESTER_CALLBACK_URL ?? `http://127.0.0.1:${process.env.PORT ?? 9090}/callback`;
   logger.info({ objectService: objectService.url, callbackUrl }, 'tester running');
 
@@ -18,10 +21,17 @@ async function main(): Promise<void> {
   const onResult = (result: CallbackResult) => {
     totals.sent += 1;
     totals.latenciesMs.push(result.latencyMs);
-    if (result.ok) logger.info({ ids: result.ids, status: result.status, latencyMs: Math.round(result.latencyMs) }, 'callback accepted');
+    if (result.ok)
+      logger.info(
+        { ids: result.ids, status: result.status, latencyMs: Math.round(result.latencyMs) },
+        'callback accepted',
+      );
     else {
       totals.failed += 1;
-      logger.error({ ids: result.ids, status: result.status, error: result.error, latencyMs: Math.round(result.latencyMs) }, 'callback FAILED');
+      logger.error(
+        { ids: result.ids, status: result.status, error: result.error, latencyMs: Math.round(result.latencyMs) },
+        'callback FAILED',
+      );
     }
   };
   const sender = startCallbackSender({ callbackUrl, onResult });
@@ -30,7 +40,16 @@ async function main(): Promise<void> {
     sender.stop();
     await objectService.close();
     const { p50, p99 } = percentiles(totals.latenciesMs);
-    logger.info({ ...totals, latenciesMs: undefined, p50Ms: p50, p99Ms: p99, objectServiceRequests: objectService.stats.requests }, 'tester stopped');
+    logger.info(
+      {
+        ...totals,
+        latenciesMs: undefined,
+        p50Ms: p50,
+        p99Ms: p99,
+        objectServiceRequests: objectService.stats.requests,
+      },
+      'tester stopped',
+    );
     process.exit(totals.failed > 0 ? 1 : 0);
   };
   process.on('SIGINT', stop);

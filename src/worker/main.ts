@@ -17,10 +17,20 @@ async function main(): Promise<void> {
     logger: temporalLoggerFor(logger),
     shutdownSignals: ['SIGINT', 'SIGTERM'],
     // The SDK's own metrics (task latencies, slots, poll results) plus ours, for Prometheus.
-    telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.workerMetricsPort}`, countersTotalSuffix: true, useSecondsForDurations: true } } },
+    telemetryOptions: {
+      metrics: {
+        prometheus: {
+          bindAddress: `0.0.0.0:${config.workerMetricsPort}`,
+          countersTotalSuffix: true,
+          useSecondsForDurations: true,
+        },
+      },
+    },
   });
 
-  const connection = await retryUntilAvailable('Temporal', logger, () => NativeConnection.connect(temporalConnectionOptions(config)));
+  const connection = await retryUntilAvailable('Temporal', logger, () =>
+    NativeConnection.connect(temporalConnectionOptions(config)),
+  );
   // The worker's own connection serves the schedule client too: no second connection at start-up.
   const scheduleClient = new Client({ connection, namespace: config.temporalNamespace });
   await retryUntilAvailable('Temporal', logger, () =>

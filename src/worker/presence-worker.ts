@@ -37,16 +37,35 @@ const handOutConcurrency = () => new AdaptiveConcurrency({ initial: 4, min: 2, m
 function handOutMetrics() {
   const meter = Runtime.instance().metricMeter;
   return {
-    backlog: meter.createGauge('presence_handout_backlog', 'int', 'ids', 'Ids of accepted callbacks this worker has yet to hand to their object workflow'),
-    expired: meter.createCounter('presence_sightings_expired', 'ids', 'Ids not handed out because their callback was older than the TTL'),
+    backlog: meter.createGauge(
+      'presence_handout_backlog',
+      'int',
+      'ids',
+      'Ids of accepted callbacks this worker has yet to hand to their object workflow',
+    ),
+    expired: meter.createCounter(
+      'presence_sightings_expired',
+      'ids',
+      'Ids not handed out because their callback was older than the TTL',
+    ),
   };
 }
 
 function outboxMetrics() {
   const meter = Runtime.instance().metricMeter;
   return {
-    callbacks: meter.createGauge('presence_outbox_callbacks', 'int', 'callbacks', 'Callbacks waiting in the outbox for Temporal'),
-    oldestAgeSeconds: meter.createGauge('presence_outbox_oldest_age_seconds', 'float', 's', 'Age of the oldest callback waiting in the outbox'),
+    callbacks: meter.createGauge(
+      'presence_outbox_callbacks',
+      'int',
+      'callbacks',
+      'Callbacks waiting in the outbox for Temporal',
+    ),
+    oldestAgeSeconds: meter.createGauge(
+      'presence_outbox_oldest_age_seconds',
+      'float',
+      's',
+      'Age of the oldest callback waiting in the outbox',
+    ),
   };
 }
 
@@ -54,14 +73,18 @@ function outboxMetrics() {
 const RELAY_START_DEADLINE_MS = 5_000;
 
 /** A worker that runs the callback, presence and cleanup workflows and their activities. */
-export async function createPresenceWorker(options: PresenceWorkerOptions): Promise<{ worker: Worker; close: () => Promise<void> }> {
+export async function createPresenceWorker(
+  options: PresenceWorkerOptions,
+): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const objectService = new ObjectServiceClient(options.objectServiceUrl, { connections: options.maxConcurrentChecks });
   // The worker's own connection also carries the hand-outs' signal-with-starts and the relay's starts.
   const client = new Client({ connection: options.connection, namespace: options.namespace });
   const relay = new OutboxRelay({
     outbox: new CallbackOutbox(options.db),
     start: (callback) =>
-      client.withDeadline(Date.now() + RELAY_START_DEADLINE_MS, () => startCallbackWorkflow(client, options.taskQueue, callback)),
+      client.withDeadline(Date.now() + RELAY_START_DEADLINE_MS, () =>
+        startCallbackWorkflow(client, options.taskQueue, callback),
+      ),
     metrics: outboxMetrics(),
     logger: options.logger,
   });
@@ -71,7 +94,11 @@ export async function createPresenceWorker(options: PresenceWorkerOptions): Prom
     taskQueue: options.taskQueue,
     ...workflowCode(),
     activities: {
-      ...createActivities({ objectService, objects: new ObjectsRepository(options.db), objectTtlSeconds: options.objectTtlSeconds }),
+      ...createActivities({
+        objectService,
+        objects: new ObjectsRepository(options.db),
+        objectTtlSeconds: options.objectTtlSeconds,
+      }),
       handOutSightings: createHandOut({
         client,
         taskQueue: options.taskQueue,

@@ -36,11 +36,16 @@ before(async () => {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
-  for (const stream of [studio.stdout!, studio.stderr!]) createInterface({ input: stream }).on('line', (line) => lines.push(line));
-  studioUrl = await eventually(async () => {
-    if (studio.exitCode !== null) throw new Error(`studio exited early:\n${lines.join('\n')}`);
-    return lines.map((line) => /is running at (http\S+)/.exec(line)?.[1]).find(Boolean);
-  }, 'studio to start', 60_000);
+  for (const stream of [studio.stdout!, studio.stderr!])
+    createInterface({ input: stream }).on('line', (line) => lines.push(line));
+  studioUrl = await eventually(
+    async () => {
+      if (studio.exitCode !== null) throw new Error(`studio exited early:\n${lines.join('\n')}`);
+      return lines.map((line) => /is running at (http\S+)/.exec(line)?.[1]).find(Boolean);
+    },
+    'studio to start',
+    60_000,
+  );
 
   browser = await launchChromium();
 });
@@ -60,7 +65,8 @@ test('npm run studio shows the rows of objects, loading nothing from another hos
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
   const foreign: string[] = [];
   page.on('request', (request) => {
-    if (new URL(request.url()).origin !== new URL(studioUrl).origin && !request.url().startsWith('data:')) foreign.push(request.url());
+    if (new URL(request.url()).origin !== new URL(studioUrl).origin && !request.url().startsWith('data:'))
+      foreign.push(request.url());
   });
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));

@@ -16,7 +16,9 @@ let uiUrl: string;
 let browser: Browser;
 
 before(async () => {
-  objectService = await startStubObjectService((id, _attempt, response) => answer(response, 200, { id, online: id % 2 === 0 }));
+  objectService = await startStubObjectService((id, _attempt, response) =>
+    answer(response, 200, { id, online: id % 2 === 0 }),
+  );
   const uiPort = await freePort();
   stack = await TestStack.start({ objectServiceUrl: objectService.url, uiPort });
   uiUrl = `http://127.0.0.1:${uiPort}/namespaces/default`;
@@ -31,10 +33,14 @@ after(async () => {
 
 /** Waits until `text` shows in the page or in one of its frames (the UI renders details as markdown in a frame). */
 const shown = (page: Page, text: string) =>
-  eventually(async () => {
-    for (const frame of page.frames()) if ((await frame.getByText(text, { exact: false }).count()) > 0) return true;
-    return undefined;
-  }, `"${text}" on ${page.url()}`, 30_000);
+  eventually(
+    async () => {
+      for (const frame of page.frames()) if ((await frame.getByText(text, { exact: false }).count()) > 0) return true;
+      return undefined;
+    },
+    `"${text}" on ${page.url()}`,
+    30_000,
+  );
 
 test('an object workflow shows the object, its last check and the sighting time', async () => {
   const sentAt = Date.now();

@@ -25,7 +25,10 @@ describe('the API dies while callbacks arrive', () => {
     t.diagnostic(`${summary}; ${whileDown.length} callbacks sent while down, all failed at the sender`);
     assert.ok(whileDown.length > 0);
     assert.ok(whileDown.every(({ status }) => status < 200 || status >= 300));
-    assert.ok(totals.answers.some(({ sentAt, status }) => sentAt > upAgain && status === 202), 'accepts again after the restart');
+    assert.ok(
+      totals.answers.some(({ sentAt, status }) => sentAt > upAgain && status === 202),
+      'accepts again after the restart',
+    );
     assert.equal(processed, totals.accepted);
     assert.equal(refusedButWritten, 0, 'a refused callback recorded nothing');
   });

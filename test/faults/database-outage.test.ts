@@ -24,7 +24,10 @@ describe('PostgreSQL is unreachable for a while', () => {
     t.diagnostic(`${summary}`);
     // Callbacks are still recorded, in Temporal: the API stays ready and says what is away.
     assert.equal(readiness.status, 200);
-    assert.deepEqual({ temporal: readiness.body.temporal, database: readiness.body.database }, { temporal: true, database: false });
+    assert.deepEqual(
+      { temporal: readiness.body.temporal, database: readiness.body.database },
+      { temporal: true, database: false },
+    );
     assert.ok(acceptedDuringOutage > 0);
     // The database plays no part in accepting while Temporal answers; a callback can still miss
     // the 900 ms deadline when the dev server is starved of CPU, and then it must be a 503.
@@ -43,7 +46,11 @@ describe('PostgreSQL is unreachable for a while', () => {
     await harness.proxy.open();
     // A row far past the TTL, written straight to the database: the next cleanup must take it.
     await harness.insertRow(999_999_999, new Date(Date.now() - 7_200_000));
-    await eventually(async () => ((await harness.countRows(new Set([999_999_999]))) === 0 ? true : undefined), 'the cleanup to delete the stale row', 30_000);
+    await eventually(
+      async () => ((await harness.countRows(new Set([999_999_999]))) === 0 ? true : undefined),
+      'the cleanup to delete the stale row',
+      30_000,
+    );
   });
 
   it("the worker's Prometheus endpoint exports the SDK's metrics and the deletions", async () => {

@@ -21,12 +21,18 @@ describe('the Temporal server is killed with SIGKILL and restarted on the same d
     await harness.startTemporal();
     const upAgain = Date.now();
     // API and worker were not restarted: they reconnect on their own, and a worker drains the outbox.
-    await eventually(async () => ((await harness.readiness()).body.status === 'ready' ? true : undefined), 'the API to see Temporal again', 30_000);
+    await eventually(
+      async () => ((await harness.readiness()).body.status === 'ready' ? true : undefined),
+      'the API to see Temporal again',
+      30_000,
+    );
     await sleep(2_000);
 
     const { totals, processed, refusedButWritten, summary } = await harness.settle(driver, 180_000);
     const whileDown = totals.answers.filter(({ sentAt }) => sentAt >= downSince && sentAt < upAgain);
-    t.diagnostic(`${summary}; ${whileDown.length} callbacks while down, answered ${JSON.stringify([...new Set(whileDown.map(({ status }) => status))])}`);
+    t.diagnostic(
+      `${summary}; ${whileDown.length} callbacks while down, answered ${JSON.stringify([...new Set(whileDown.map(({ status }) => status))])}`,
+    );
     assert.deepEqual([readiness.status, readiness.body.status], [200, 'degraded']);
     assert.ok(whileDown.length >= 30, `callbacks kept coming while Temporal was away (${whileDown.length})`);
     assert.ok(

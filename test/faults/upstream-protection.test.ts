@@ -14,7 +14,11 @@ describe('a burst of 10,000 distinct ids', () => {
   before(async () => {
     objectService = await startFakeObjectService({ minLatencyMs: 20, maxLatencyMs: 80, isOnline: () => true });
     // A long TTL: a check that waits in the backlog longer than 30 s would otherwise be dropped as expired.
-    stack = await TestStack.start({ objectServiceUrl: objectService.url, maxConcurrentChecks: CAP, objectTtlSeconds: 3_600 });
+    stack = await TestStack.start({
+      objectServiceUrl: objectService.url,
+      maxConcurrentChecks: CAP,
+      objectTtlSeconds: 3_600,
+    });
   });
   after(async () => {
     await stack?.stop();
@@ -29,7 +33,8 @@ describe('a burst of 10,000 distinct ids', () => {
     assert.equal(answer.status, 202, `answered ${answer.status} ${answer.error ?? ''}`);
 
     await eventually(
-      async () => ((await stack.db.trackedObject.count({ where: { id: { gte: 1_000_000 } } })) === BURST_IDS ? true : undefined),
+      async () =>
+        (await stack.db.trackedObject.count({ where: { id: { gte: 1_000_000 } } })) === BURST_IDS ? true : undefined,
       'every id of the burst to have a row',
       900_000,
     );

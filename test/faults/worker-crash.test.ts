@@ -91,7 +91,9 @@ describe('a worker dies while it hands out a large callback', () => {
     await harness.startWorker();
 
     const processed = await harness.waitForRows(ids, 600_000);
-    t.diagnostic(`acknowledged in ${answer.latencyMs} ms; ${rowsWhenKilled} rows when the worker was killed, ${processed} of ${ids.size} after ${Date.now() - started} ms`);
+    t.diagnostic(
+      `acknowledged in ${answer.latencyMs} ms; ${rowsWhenKilled} rows when the worker was killed, ${processed} of ${ids.size} after ${Date.now() - started} ms`,
+    );
     assert.ok(rowsWhenKilled < ids.size, 'the worker died before the hand-out was through');
     assert.equal(processed, ids.size);
   });

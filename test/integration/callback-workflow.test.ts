@@ -13,7 +13,9 @@ describe('callback workflows on a real Temporal server', () => {
   let stack: TestStack;
 
   before(async () => {
-    objectService = await startStubObjectService((id, _attempt, response) => answer(response, 200, { id, online: true }));
+    objectService = await startStubObjectService((id, _attempt, response) =>
+      answer(response, 200, { id, online: true }),
+    );
     stack = await TestStack.start({ objectServiceUrl: objectService.url });
   });
   after(async () => {
@@ -28,12 +30,16 @@ describe('callback workflows on a real Temporal server', () => {
       body: JSON.stringify({ object_ids: objectIds }),
     });
 
-  const workflowExists = async (workflowId: string) => (await stack.client.workflow.count(`WorkflowId = "${workflowId}"`)).count > 0;
+  const workflowExists = async (workflowId: string) =>
+    (await stack.client.workflow.count(`WorkflowId = "${workflowId}"`)).count > 0;
 
   it('records a callback once per Idempotency-Key, while it runs and after it finished', async () => {
     const sentAt = Date.now();
     const concurrent = await Promise.all([postWithKey('repeat-1', [700]), postWithKey('repeat-1', [700])]);
-    assert.deepEqual(concurrent.map(({ status }) => status), [202, 202]);
+    assert.deepEqual(
+      concurrent.map(({ status }) => status),
+      [202, 202],
+    );
     await stack.client.workflow.getHandle('callback-key-repeat-1').result();
     assert.equal((await postWithKey('repeat-1', [700])).status, 202);
     await stack.checked(700, sentAt);
@@ -45,7 +51,10 @@ describe('callback workflows on a real Temporal server', () => {
 
   const handOut = (objectTtlSeconds = 30) => {
     const concurrency = new AdaptiveConcurrency({ initial: 4, min: 1, max: 8, tolerance: 2, floorMs: 5 });
-    const metrics = { backlog: noopMetricMeter.createGauge('backlog'), expired: noopMetricMeter.createCounter('expired') };
+    const metrics = {
+      backlog: noopMetricMeter.createGauge('backlog'),
+      expired: noopMetricMeter.createCounter('expired'),
+    };
     return createHandOut({ client: stack.client, taskQueue: stack.taskQueue, objectTtlSeconds, concurrency, metrics });
   };
 
@@ -53,10 +62,12 @@ describe('callback workflows on a real Temporal server', () => {
     const retry = new MockActivityEnvironment({ heartbeatDetails: 2 });
     const result = await retry.run(handOut(), [710, 711, 712, 713], Date.now());
     assert.deepEqual(result, { handedOut: 4, expired: 0 });
-    assert.deepEqual(
-      await Promise.all([710, 711, 712, 713].map((id) => workflowExists(objectWorkflowId(id)))),
-      [false, false, true, true],
-    );
+    assert.deepEqual(await Promise.all([710, 711, 712, 713].map((id) => workflowExists(objectWorkflowId(id)))), [
+      false,
+      false,
+      true,
+      true,
+    ]);
   });
 
   it('hands out nothing of a callback older than the TTL', async () => {

@@ -43,9 +43,15 @@ describe('expiry on a real Temporal server and PostgreSQL', () => {
   });
 
   it('neither asks about nor writes a sighting that expired before its check', async () => {
-    const objectService = await startStubObjectService((id, _attempt, response) => answer(response, 200, { id, online: true }));
+    const objectService = await startStubObjectService((id, _attempt, response) =>
+      answer(response, 200, { id, online: true }),
+    );
     try {
-      const activities = createActivities({ objectService: new ObjectServiceClient(objectService.url), objects, objectTtlSeconds: 30 });
+      const activities = createActivities({
+        objectService: new ObjectServiceClient(objectService.url),
+        objects,
+        objectTtlSeconds: 30,
+      });
       const environment = new MockActivityEnvironment();
       assert.equal(await environment.run(activities.checkObject, 77, Date.now() - 31_000), 'expired');
       assert.equal(objectService.attempts.get(77), undefined);

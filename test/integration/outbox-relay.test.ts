@@ -6,7 +6,11 @@ import { connectDatabase, type Database } from '../../src/db/prisma';
 import { createLogger } from '../../src/logger';
 import { CallbackOutbox } from '../../src/outbox/callback-outbox';
 import { OutboxRelay } from '../../src/outbox/outbox-relay';
-import { callbackWorkflowId, startCallbackWorkflow, type AcceptedCallback } from '../../src/temporal/callback-workflow-start';
+import {
+  callbackWorkflowId,
+  startCallbackWorkflow,
+  type AcceptedCallback,
+} from '../../src/temporal/callback-workflow-start';
 import { callbackWorkflow } from '../../src/workflows';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { TestStack } from '../support/stack';
@@ -22,8 +26,13 @@ describe('the outbox relay, on a real PostgreSQL and Temporal server', () => {
   let outbox: CallbackOutbox;
 
   before(async () => {
-    objectService = await startStubObjectService((id, _attempt, response) => answer(response, 200, { id, online: true }));
-    [stack, database] = await Promise.all([TestStack.start({ objectServiceUrl: objectService.url }), createTestDatabase()]);
+    objectService = await startStubObjectService((id, _attempt, response) =>
+      answer(response, 200, { id, online: true }),
+    );
+    [stack, database] = await Promise.all([
+      TestStack.start({ objectServiceUrl: objectService.url }),
+      createTestDatabase(),
+    ]);
     db = connectDatabase(database.url, 2);
     outbox = new CallbackOutbox(db);
   });
@@ -38,7 +47,10 @@ describe('the outbox relay, on a real PostgreSQL and Temporal server', () => {
     new OutboxRelay({
       outbox: new CallbackOutbox(db),
       start,
-      metrics: { callbacks: noopMetricMeter.createGauge('callbacks'), oldestAgeSeconds: noopMetricMeter.createGauge('age') },
+      metrics: {
+        callbacks: noopMetricMeter.createGauge('callbacks'),
+        oldestAgeSeconds: noopMetricMeter.createGauge('age'),
+      },
       logger: createLogger('silent', 'relay'),
       pollIntervalMs: 50,
     });
@@ -72,7 +84,8 @@ describe('the outbox relay, on a real PostgreSQL and Temporal server', () => {
   it('records a callback once when the relay stopped between its start and the delete', async () => {
     const callback = { workflowId: callbackWorkflowId(), objectIds: [900], receivedAtMs: Date.now() };
     await outbox.add(callback);
-    const startInTemporal = (accepted: AcceptedCallback) => startCallbackWorkflow(stack.client, stack.taskQueue, accepted);
+    const startInTemporal = (accepted: AcceptedCallback) =>
+      startCallbackWorkflow(stack.client, stack.taskQueue, accepted);
     // Started in Temporal, but the row stays, as when a relay dies before its commit.
     const diesAfterStart = await outbox.relay(10, async (accepted) => {
       await startInTemporal(accepted);

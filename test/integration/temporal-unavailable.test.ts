@@ -28,7 +28,10 @@ describe('callbacks while Temporal is unreachable', () => {
       assert.ok(Date.now() - started < 900, `answered within the sender's timeout (${Date.now() - started} ms)`);
     }
     const waiting = await outbox();
-    assert.deepEqual(waiting.map(({ objectIds }) => objectIds), [[4, 5], [6]]);
+    assert.deepEqual(
+      waiting.map(({ objectIds }) => objectIds),
+      [[4, 5], [6]],
+    );
     assert.ok(waiting.every(({ workflowId }) => /^callback-[0-9a-f-]{36}$/.test(workflowId)));
     const ready = await system.api.inject({ method: 'GET', url: '/readyz' });
     assert.equal(ready.statusCode, 200);

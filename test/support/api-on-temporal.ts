@@ -28,12 +28,18 @@ export interface ApiOnTemporal {
 }
 
 export async function startApiOnTemporal(taskQueue: string): Promise<ApiOnTemporal> {
-  const [server, database] = await Promise.all([startTemporalDevServer({ port: await freePort(), logLevel: 'error' }), createTestDatabase()]);
+  const [server, database] = await Promise.all([
+    startTemporalDevServer({ port: await freePort(), logLevel: 'error' }),
+    createTestDatabase(),
+  ]);
   const { proxy: databaseProxy, url: proxiedUrl } = await proxyDatabase(database.url, await freePort());
   const apiDb = connectDatabase(proxiedUrl, 2);
   const db = connectDatabase(database.url, 2);
   const client = lazyClient(loadConfig({ TEMPORAL_ADDRESS: server.address }), RECORDER_GRPC_RETRY);
-  const api = buildApi({ recorder: temporalOrOutboxRecorder(client, taskQueue, apiDb), isDatabaseReachable: () => isDatabaseReachable(apiDb) });
+  const api = buildApi({
+    recorder: temporalOrOutboxRecorder(client, taskQueue, apiDb),
+    isDatabaseReachable: () => isDatabaseReachable(apiDb),
+  });
   return {
     server,
     client,
@@ -42,7 +48,12 @@ export async function startApiOnTemporal(taskQueue: string): Promise<ApiOnTempor
     databaseProxy,
     db,
     postCallback: (objectIds) =>
-      api.inject({ method: 'POST', url: '/callback', headers: { 'content-type': 'application/json' }, payload: { object_ids: objectIds } }),
+      api.inject({
+        method: 'POST',
+        url: '/callback',
+        headers: { 'content-type': 'application/json' },
+        payload: { object_ids: objectIds },
+      }),
     stop: async () => {
       await api.close();
       await client.connection.close();

@@ -17,7 +17,14 @@ export interface DriverTotals {
  * so that every accepted id can be looked for in the table afterwards.
  */
 export class CallbackDriver {
-  readonly totals: DriverTotals = { sent: 0, accepted: 0, failed: 0, acceptedIds: new Set(), refusedIds: new Set(), answers: [] };
+  readonly totals: DriverTotals = {
+    sent: 0,
+    accepted: 0,
+    failed: 0,
+    acceptedIds: new Set(),
+    refusedIds: new Set(),
+    answers: [],
+  };
   private nextId: number;
   private timer?: NodeJS.Timeout;
   private readonly inFlight = new Set<Promise<void>>();

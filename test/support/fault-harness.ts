@@ -44,7 +44,11 @@ export class FaultHarness {
     harness.workerMetricsPort = await freePort();
     const [database, objectService] = await Promise.all([
       createTestDatabase(),
-      startFakeObjectService({ minLatencyMs: options.latencyMs[0], maxLatencyMs: options.latencyMs[1], isOnline: () => true }),
+      startFakeObjectService({
+        minLatencyMs: options.latencyMs[0],
+        maxLatencyMs: options.latencyMs[1],
+        isOnline: () => true,
+      }),
       harness.startTemporal(),
     ]);
     harness.database = database;
@@ -106,7 +110,10 @@ export class FaultHarness {
 
   async readiness(): Promise<{ status: number; body: { status?: string; temporal?: boolean; database?: boolean } }> {
     const response = await fetch(`http://127.0.0.1:${this.apiPort}/readyz`);
-    return { status: response.status, body: (await response.json()) as { status?: string; temporal?: boolean; database?: boolean } };
+    return {
+      status: response.status,
+      body: (await response.json()) as { status?: string; temporal?: boolean; database?: boolean },
+    };
   }
 
   /** Callbacks waiting in the outbox, read straight from PostgreSQL. */
@@ -117,7 +124,9 @@ export class FaultHarness {
 
   /** How many of `ids` have a row, read straight from PostgreSQL (not through the proxy). */
   async countRows(ids: Set<number>): Promise<number> {
-    const { rows } = await this.direct.query<{ count: string }>('SELECT count(*) FROM objects WHERE id = ANY($1)', [[...ids]]);
+    const { rows } = await this.direct.query<{ count: string }>('SELECT count(*) FROM objects WHERE id = ANY($1)', [
+      [...ids],
+    ]);
     return Number(rows[0]?.count ?? 0);
   }
 
@@ -155,7 +164,11 @@ export class FaultHarness {
   /** Waits until every id has a row; returns how many did when it gave up. */
   async waitForRows(ids: Set<number>, timeoutMs: number): Promise<number> {
     try {
-      await eventually(async () => ((await this.countRows(ids)) === ids.size ? true : undefined), 'every accepted id to have a row', timeoutMs);
+      await eventually(
+        async () => ((await this.countRows(ids)) === ids.size ? true : undefined),
+        'every accepted id to have a row',
+        timeoutMs,
+      );
     } catch {
       // The caller asserts on the count, which says how many were lost.
     }

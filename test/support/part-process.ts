@@ -28,10 +28,14 @@ export class PartProcess {
     });
     const started = new PartProcess(part, child);
     const readyLine = part === 'api' ? /Server listening/ : /"msg":"worker started"/;
-    await eventually(async () => {
-      if (child.exitCode !== null) throw new Error(`${part} exited early:\n${started.output()}`);
-      return started.lines.some((line) => readyLine.test(line)) ? true : undefined;
-    }, `${part} to start`, 60_000);
+    await eventually(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${part} exited early:\n${started.output()}`);
+        return started.lines.some((line) => readyLine.test(line)) ? true : undefined;
+      },
+      `${part} to start`,
+      60_000,
+    );
     return started;
   }
 

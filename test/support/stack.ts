@@ -46,7 +46,12 @@ export class TestStack {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     const stack = new TestStack(options);
     const [server, database] = await Promise.all([
-      startTemporalDevServer({ port: await freePort(), dbFilename: options.dbFilename, uiPort: options.uiPort, logLevel: 'error' }),
+      startTemporalDevServer({
+        port: await freePort(),
+        dbFilename: options.dbFilename,
+        uiPort: options.uiPort,
+        logLevel: 'error',
+      }),
       createTestDatabase(),
     ]);
     stack.server = server;
@@ -105,7 +110,10 @@ export class TestStack {
     return eventually(
       async () => {
         const state = await handle.query(checkStateQuery);
-        const done = !state.checking && state.pendingReceivedAtMs === undefined && (state.checkedReceivedAtMs ?? 0) >= receivedAfterMs;
+        const done =
+          !state.checking &&
+          state.pendingReceivedAtMs === undefined &&
+          (state.checkedReceivedAtMs ?? 0) >= receivedAfterMs;
         return done ? state : undefined;
       },
       `the check of object ${objectId}`,
@@ -115,7 +123,9 @@ export class TestStack {
 
   /** Workflows of this stack's task queue that are still running. */
   async runningWorkflows(): Promise<number> {
-    const { count } = await this.client.workflow.count(`TaskQueue = "${this.taskQueue}" AND ExecutionStatus = "Running"`);
+    const { count } = await this.client.workflow.count(
+      `TaskQueue = "${this.taskQueue}" AND ExecutionStatus = "Running"`,
+    );
     return count;
   }
 

@@ -60,7 +60,12 @@ describe('callback API', () => {
     ['a nested array', '{"object_ids": [[1]]}', 400, 'invalid_body'],
     ['a wrong content type', '{"object_ids": [1]}', 415, 'unsupported_media_type', 'text/plain'],
     ['a form body', 'object_ids=1', 415, 'unsupported_media_type', 'application/x-www-form-urlencoded'],
-    ['a body over the limit', JSON.stringify({ object_ids: Array.from({ length: 40_000 }, (_, i) => 1_000_000 + i) }), 413, 'body_too_large'],
+    [
+      'a body over the limit',
+      JSON.stringify({ object_ids: Array.from({ length: 40_000 }, (_, i) => 1_000_000 + i) }),
+      413,
+      'body_too_large',
+    ],
     ['too many ids', JSON.stringify({ object_ids: Array.from({ length: 10_001 }, (_, i) => i) }), 400, 'invalid_body'],
   ];
   for (const [what, payload, status, code, contentType] of rejected) {

@@ -4,15 +4,25 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { parseEnv } from 'node:util';
-import { ConfigError, EMBEDDED_DATABASE_URL, databaseUrlOf, loadConfig, loadDotEnv, temporalAddressOf } from '../../src/config';
+import {
+  ConfigError,
+  EMBEDDED_DATABASE_URL,
+  databaseUrlOf,
+  loadConfig,
+  loadDotEnv,
+  temporalAddressOf,
+} from '../../src/config';
 
 /** Asserts that loading `environment` stops with a ConfigError whose message names `name`. */
 function assertNamed(environment: NodeJS.ProcessEnv, name: string | RegExp): void {
-  assert.throws(() => loadConfig(environment), (error: unknown) => {
-    assert.ok(error instanceof ConfigError, String(error));
-    assert.match(error.message, typeof name === 'string' ? new RegExp(`\\b${name}\\b`) : name);
-    return true;
-  });
+  assert.throws(
+    () => loadConfig(environment),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.match(error.message, typeof name === 'string' ? new RegExp(`\\b${name}\\b`) : name);
+      return true;
+    },
+  );
 }
 
 describe('configuration', () => {
@@ -80,7 +90,8 @@ describe('configuration', () => {
   it('listens on loopback unless HOST says otherwise', () => {
     assert.equal(loadConfig({}).host, '127.0.0.1');
     assert.equal(loadConfig({ HOST: '' }).host, '127.0.0.1');
-    for (const host of ['0.0.0.0', '::', 'localhost', 'api.internal']) assert.equal(loadConfig({ HOST: host }).host, host);
+    for (const host of ['0.0.0.0', '::', 'localhost', 'api.internal'])
+      assert.equal(loadConfig({ HOST: host }).host, host);
   });
 
   it('treats empty values as unset', () => {
@@ -114,16 +125,23 @@ describe('configuration', () => {
   }
 
   it('stops on the old TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY, naming the standard variables that replace them', () => {
-    assertNamed({ TEMPORAL_TLS_CERT: '/etc/presence/client.pem' }, /TEMPORAL_TLS_CERT\b.*TEMPORAL_TLS_CLIENT_CERT_PATH/);
+    assertNamed(
+      { TEMPORAL_TLS_CERT: '/etc/presence/client.pem' },
+      /TEMPORAL_TLS_CERT\b.*TEMPORAL_TLS_CLIENT_CERT_PATH/,
+    );
     assertNamed({ TEMPORAL_TLS_KEY: '/etc/presence/client.key' }, /TEMPORAL_TLS_KEY\b.*TEMPORAL_TLS_CLIENT_KEY_PATH/);
   });
 
   it('names every bad variable at once', () => {
-    assert.throws(() => loadConfig({ PORT: 'x', OBJECT_TTL_SECONDS: 'y', TEMPORAL_ADDRESS: 'z' }), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      for (const name of ['PORT', 'OBJECT_TTL_SECONDS', 'TEMPORAL_ADDRESS']) assert.match(error.message, new RegExp(`\\b${name}\\b`));
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ PORT: 'x', OBJECT_TTL_SECONDS: 'y', TEMPORAL_ADDRESS: 'z' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        for (const name of ['PORT', 'OBJECT_TTL_SECONDS', 'TEMPORAL_ADDRESS'])
+          assert.match(error.message, new RegExp(`\\b${name}\\b`));
+        return true;
+      },
+    );
   });
 });
 
@@ -140,7 +158,15 @@ describe('.env', () => {
     // Keep the user's own Temporal profile (if any) out of these tests: an empty config file.
     writeFileSync(path.join(dir, 'temporal.toml'), '');
     process.env.TEMPORAL_CONFIG_FILE = path.join(dir, 'temporal.toml');
-    for (const name of ['PORT', 'HOST', 'LOG_LEVEL', 'TEMPORAL_NAMESPACE', 'OBJECT_TTL_SECONDS', 'TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY']) {
+    for (const name of [
+      'PORT',
+      'HOST',
+      'LOG_LEVEL',
+      'TEMPORAL_NAMESPACE',
+      'OBJECT_TTL_SECONDS',
+      'TEMPORAL_TLS_CERT',
+      'TEMPORAL_TLS_KEY',
+    ]) {
       delete process.env[name];
     }
   });
@@ -152,7 +178,10 @@ describe('.env', () => {
   });
 
   it('is read from the current directory by loadConfig(); variables set in the environment win', () => {
-    writeFileSync(path.join(dir, '.env'), '# comment\nPORT=8081\nHOST=0.0.0.0\nLOG_LEVEL="debug"\nTEMPORAL_NAMESPACE=from-file\n');
+    writeFileSync(
+      path.join(dir, '.env'),
+      '# comment\nPORT=8081\nHOST=0.0.0.0\nLOG_LEVEL="debug"\nTEMPORAL_NAMESPACE=from-file\n',
+    );
     process.env.PORT = '8082';
     process.env.LOG_LEVEL = '';
     const config = loadConfig();

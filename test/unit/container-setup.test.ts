@@ -12,10 +12,14 @@ const hasCompose =
   spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' }).status === 0;
 
 describe('container setup', () => {
-  it('docker-compose.yml and the container scripts are valid', { skip: hasCompose ? false : 'no docker-compose here (.ci/run installs it)' }, () => {
-    const result = spawnSync('bash', ['scripts/validate-compose.sh'], { cwd: projectRoot, encoding: 'utf8' });
-    assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
-  });
+  it(
+    'docker-compose.yml and the container scripts are valid',
+    { skip: hasCompose ? false : 'no docker-compose here (.ci/run installs it)' },
+    () => {
+      const result = spawnSync('bash', ['scripts/validate-compose.sh'], { cwd: projectRoot, encoding: 'utf8' });
+      assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
+    },
+  );
 });
 
 // The monitoring files are checked against each other and against the compose file, without Docker.
@@ -75,7 +79,21 @@ const knownMetrics = new Set([
   'up',
 ]);
 
-const promqlWords = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'inf', 'nan']);
+const promqlWords = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'inf',
+  'nan',
+]);
 
 /** The metrics a PromQL expression reads; throws on a name, or a __name__ matcher, that is not known. */
 function metricsOf(expr: string): string[] {
@@ -106,8 +124,12 @@ function metricsOf(expr: string): string[] {
 
 describe('monitoring setup', () => {
   it('the query check knows metric names from typos', () => {
-    assert.deepEqual(metricsOf('sum by (outcome) (rate(presence_callbacks_total{outcome!="x"}[$__rate_interval]))'), ['presence_callbacks_total']);
-    assert.deepEqual(metricsOf('max({__name__=~"presence_outbox_oldest_age(_seconds)?"}) or vector(0)'), ['presence_outbox_oldest_age_seconds']);
+    assert.deepEqual(metricsOf('sum by (outcome) (rate(presence_callbacks_total{outcome!="x"}[$__rate_interval]))'), [
+      'presence_callbacks_total',
+    ]);
+    assert.deepEqual(metricsOf('max({__name__=~"presence_outbox_oldest_age(_seconds)?"}) or vector(0)'), [
+      'presence_outbox_oldest_age_seconds',
+    ]);
     assert.throws(() => metricsOf('rate(presence_callback_total[1m])'), /presence_callback_total/);
     assert.throws(() => metricsOf('{__name__=~"presence_nothing_.*"}'), /matches no known metric/);
   });
@@ -115,19 +137,33 @@ describe('monitoring setup', () => {
   it('Prometheus scrapes the API and every worker replica where they serve metrics', () => {
     const prometheus = compose.services.prometheus;
     assert.ok(prometheus, 'docker-compose.yml has a prometheus service');
-    assert.match(prometheus.image, /^prom\/prometheus:\$\{PROMETHEUS_VERSION:-v\d+\.\d+\.\d+\}$/, 'official image, pinned tag');
+    assert.match(
+      prometheus.image,
+      /^prom\/prometheus:\$\{PROMETHEUS_VERSION:-v\d+\.\d+\.\d+\}$/,
+      'official image, pinned tag',
+    );
     const configFlag = (prometheus.command as string[]).find((arg) => arg.startsWith('--config.file='));
     assert.equal(mountTarget('prometheus', `./${prometheusFile}`), configFlag?.slice('--config.file='.length));
 
     const jobs = readYaml(prometheusFile).scrape_configs as any[];
     const api = jobs.find((job) => job.job_name === 'presence-api');
-    assert.deepEqual(api?.static_configs?.flatMap((c: any) => c.targets), ['api:9090']);
-    assert.ok((compose.services.api.ports as string[]).some((p) => p.endsWith(':9090')), 'the API listens on 9090');
+    assert.deepEqual(
+      api?.static_configs?.flatMap((c: any) => c.targets),
+      ['api:9090'],
+    );
+    assert.ok(
+      (compose.services.api.ports as string[]).some((p) => p.endsWith(':9090')),
+      'the API listens on 9090',
+    );
 
     // One target per replica of `docker compose up --scale worker=N`, through Docker's DNS.
     const worker = jobs.find((job) => job.job_name === 'presence-worker');
     assert.deepEqual(worker?.dns_sd_configs, [{ names: ['worker'], type: 'A', port: 9464, refresh_interval: '5s' }]);
-    assert.equal(compose.services.worker.environment.WORKER_METRICS_PORT, undefined, 'the worker keeps its default metrics port, 9464');
+    assert.equal(
+      compose.services.worker.environment.WORKER_METRICS_PORT,
+      undefined,
+      'the worker keeps its default metrics port, 9464',
+    );
     assert.match(compose.services.worker.healthcheck.test.join(' '), /http:\/\/127\.0\.0\.1:9464\/metrics/);
   });
 
@@ -135,8 +171,14 @@ describe('monitoring setup', () => {
     const grafana = compose.services.grafana;
     assert.ok(grafana, 'docker-compose.yml has a grafana service');
     assert.match(grafana.image, /^grafana\/grafana:\$\{GRAFANA_VERSION:-\d+\.\d+\.\d+\}$/, 'pinned tag');
-    assert.equal(mountTarget('grafana', './docker/grafana/provisioning/datasources'), '/etc/grafana/provisioning/datasources');
-    assert.equal(mountTarget('grafana', './docker/grafana/provisioning/dashboards'), '/etc/grafana/provisioning/dashboards');
+    assert.equal(
+      mountTarget('grafana', './docker/grafana/provisioning/datasources'),
+      '/etc/grafana/provisioning/datasources',
+    );
+    assert.equal(
+      mountTarget('grafana', './docker/grafana/provisioning/dashboards'),
+      '/etc/grafana/provisioning/dashboards',
+    );
     assert.equal(grafana.environment.GF_AUTH_ANONYMOUS_ENABLED, 'true');
     assert.equal(grafana.environment.GF_AUTH_ANONYMOUS_ORG_ROLE, 'Viewer');
 
@@ -144,10 +186,16 @@ describe('monitoring setup', () => {
     const dashboardsTarget = mountTarget('grafana', `./${dashboardDir}`);
     assert.ok(dashboardsTarget, `grafana mounts ./${dashboardDir}`);
     const providers = readYaml(dashboardProviderFile).providers as any[];
-    assert.deepEqual(providers.map((p) => [p.type, p.options?.path]), [['file', dashboardsTarget]]);
+    assert.deepEqual(
+      providers.map((p) => [p.type, p.options?.path]),
+      [['file', dashboardsTarget]],
+    );
     const home = grafana.environment.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH as string;
     assert.equal(path.posix.dirname(home), dashboardsTarget);
-    assert.ok(existsSync(path.join(projectRoot, dashboardDir, path.posix.basename(home))), `${home} is a file of ${dashboardDir}`);
+    assert.ok(
+      existsSync(path.join(projectRoot, dashboardDir, path.posix.basename(home))),
+      `${home} is a file of ${dashboardDir}`,
+    );
 
     const [datasource, ...others] = readYaml(datasourceFile).datasources as any[];
     assert.equal(others.length, 0);
@@ -172,10 +220,19 @@ describe('monitoring setup', () => {
       assert.deepEqual(panel.datasource, { type: 'prometheus', uid }, `panel "${panel.title}"`);
       assert.ok(panel.targets?.length > 0, `panel "${panel.title}" has queries`);
       for (const target of panel.targets) {
-        assert.deepEqual(target.datasource, { type: 'prometheus', uid }, `panel "${panel.title}" query ${target.refId}`);
+        assert.deepEqual(
+          target.datasource,
+          { type: 'prometheus', uid },
+          `panel "${panel.title}" query ${target.refId}`,
+        );
         const metrics = metricsOf(target.expr);
         assert.ok(metrics.length > 0, `panel "${panel.title}" query ${target.refId} reads a metric`);
-        if (metrics.includes('up')) assert.match(target.expr, /\bup\{job="presence-(api|worker)"/, `panel "${panel.title}": up of one of our scrape jobs`);
+        if (metrics.includes('up'))
+          assert.match(
+            target.expr,
+            /\bup\{job="presence-(api|worker)"/,
+            `panel "${panel.title}": up of one of our scrape jobs`,
+          );
         metrics.forEach((metric) => used.add(metric));
       }
     }
@@ -201,7 +258,10 @@ describe('monitoring setup', () => {
     for (const [name, service] of Object.entries<any>(compose.services)) {
       for (const [dependency, condition] of Object.entries<any>(service.depends_on ?? {})) {
         if (condition?.condition !== 'service_healthy') continue;
-        assert.ok(compose.services[dependency]?.healthcheck, `${name} waits for ${dependency} to be healthy, which has no health check`);
+        assert.ok(
+          compose.services[dependency]?.healthcheck,
+          `${name} waits for ${dependency} to be healthy, which has no health check`,
+        );
       }
     }
     assert.equal(compose.services.tester.depends_on.worker.condition, 'service_healthy');

@@ -12,7 +12,7 @@ const isValidBody = (value: unknown): boolean =>
   value !== null &&
   !Array.isArray(value) &&
   Array.isArray((value as { object_ids?: unknown }).object_ids) &&
-  ((value as { object_ids: unknown[] }).object_ids).every(
+  (value as { object_ids: unknown[] }).object_ids.every(
     (id) => typeof id === 'number' && Number.isInteger(id) && id >= 0 && id <= MAX_OBJECT_ID,
   );
 
@@ -95,7 +95,11 @@ describe('hostile callback bodies', () => {
   });
 
   it('rejects invalid UTF-8 even inside an otherwise valid callback', async () => {
-    const body = Buffer.concat([Buffer.from('{"object_ids":[1],"note":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    const body = Buffer.concat([
+      Buffer.from('{"object_ids":[1],"note":"'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}'),
+    ]);
     const response = await post(body);
     assert.equal(response.statusCode, 400);
     assert.equal(response.json().error, 'invalid_encoding');
@@ -105,7 +109,14 @@ describe('hostile callback bodies', () => {
   it('answers any content type but JSON with 415 and records nothing', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom('text/plain', 'application/xml', 'multipart/form-data; boundary=x', 'application/octet-stream', 'text/json', 'application/x-www-form-urlencoded'),
+        fc.constantFrom(
+          'text/plain',
+          'application/xml',
+          'multipart/form-data; boundary=x',
+          'application/octet-stream',
+          'text/json',
+          'application/x-www-form-urlencoded',
+        ),
         async (contentType) => {
           const response = await post('{"object_ids":[1]}', contentType);
           assert.equal(response.statusCode, 415);
@@ -132,7 +143,12 @@ describe('callback authentication (CALLBACK_TOKEN)', () => {
   });
 
   const post = (headers: Record<string, string>) =>
-    app.inject({ method: 'POST', url: '/callback', headers: { 'content-type': 'application/json', ...headers }, payload: '{"object_ids":[1,2]}' });
+    app.inject({
+      method: 'POST',
+      url: '/callback',
+      headers: { 'content-type': 'application/json', ...headers },
+      payload: '{"object_ids":[1,2]}',
+    });
 
   for (const [what, headers] of [
     ['no Authorization header', {}],

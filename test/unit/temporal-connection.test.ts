@@ -37,11 +37,14 @@ jpMrEq9PJ4fuG9pqHO8dkmMagvtO4s83bFBB8JHcoo6eIH7Yq0MQfAvV
 
 /** Asserts that loading `environment` stops with a ConfigError matching `pattern` (which names the variable). */
 function assertStops(environment: NodeJS.ProcessEnv, pattern: RegExp): void {
-  assert.throws(() => loadConfig(environment), (error: unknown) => {
-    assert.ok(error instanceof ConfigError, String(error));
-    assert.match(error.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => loadConfig(environment),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.match(error.message, pattern);
+      return true;
+    },
+  );
 }
 
 describe('Temporal connection options', () => {
@@ -94,7 +97,12 @@ client_key_path = "${keyPath}"
 
   it('are what both the client and the worker connections take', () => {
     const options = temporalConnectionOptions(
-      loadConfig({ TEMPORAL_TLS_CLIENT_CERT_PATH: certPath, TEMPORAL_TLS_CLIENT_KEY_PATH: keyPath, TEMPORAL_API_KEY: 'k', TEMPORAL_GRPC_META_X_TENANT: 't' }),
+      loadConfig({
+        TEMPORAL_TLS_CLIENT_CERT_PATH: certPath,
+        TEMPORAL_TLS_CLIENT_KEY_PATH: keyPath,
+        TEMPORAL_API_KEY: 'k',
+        TEMPORAL_GRPC_META_X_TENANT: 't',
+      }),
     );
     const forClient: ConnectionOptions = options;
     const forWorker: NativeConnectionOptions = options;
@@ -125,13 +133,17 @@ client_key_path = "${keyPath}"
   });
 
   it('takes the certificate and key as PEM text too (TEMPORAL_TLS_CLIENT_CERT_DATA / _KEY_DATA)', () => {
-    const { tls } = temporalConnectionOptions(loadConfig({ TEMPORAL_TLS_CLIENT_CERT_DATA: CERT, TEMPORAL_TLS_CLIENT_KEY_DATA: KEY }));
+    const { tls } = temporalConnectionOptions(
+      loadConfig({ TEMPORAL_TLS_CLIENT_CERT_DATA: CERT, TEMPORAL_TLS_CLIENT_KEY_DATA: KEY }),
+    );
     assert.ok(typeof tls === 'object' && tls !== null && tls.clientCertPair);
     assert.equal(Buffer.from(tls.clientCertPair.key).toString(), KEY);
   });
 
   it('sends an API key over TLS (Temporal Cloud)', () => {
-    const options = temporalConnectionOptions(loadConfig({ TEMPORAL_ADDRESS: 'us-east-1.aws.api.temporal.io:7233', TEMPORAL_API_KEY: 'secret-key' }));
+    const options = temporalConnectionOptions(
+      loadConfig({ TEMPORAL_ADDRESS: 'us-east-1.aws.api.temporal.io:7233', TEMPORAL_API_KEY: 'secret-key' }),
+    );
     assert.equal(options.apiKey, 'secret-key');
     assert.equal(options.tls, true);
   });
@@ -142,12 +154,18 @@ client_key_path = "${keyPath}"
   });
 
   it('sends TEMPORAL_GRPC_META_* as gRPC headers', () => {
-    assert.deepEqual(temporalConnectionOptions(loadConfig({ TEMPORAL_GRPC_META_X_TENANT: 'presence' })).metadata, { 'x-tenant': 'presence' });
+    assert.deepEqual(temporalConnectionOptions(loadConfig({ TEMPORAL_GRPC_META_X_TENANT: 'presence' })).metadata, {
+      'x-tenant': 'presence',
+    });
   });
 
   it('reads the profile file: the default profile, or the one TEMPORAL_PROFILE names', () => {
     const byDefault = loadConfig({ TEMPORAL_CONFIG_FILE: profiles });
-    assert.equal(byDefault.temporalAddress, 'temporal.internal:7233', 'a profile address counts as configured: no embedded server');
+    assert.equal(
+      byDefault.temporalAddress,
+      'temporal.internal:7233',
+      'a profile address counts as configured: no embedded server',
+    );
     assert.equal(byDefault.temporalNamespace, 'from-default-profile');
 
     const cloud = loadConfig({ TEMPORAL_CONFIG_FILE: profiles, TEMPORAL_PROFILE: 'cloud' });
@@ -165,66 +183,130 @@ client_key_path = "${keyPath}"
   });
 
   it('lets the variables override the profile', () => {
-    const config = loadConfig({ TEMPORAL_CONFIG_FILE: profiles, TEMPORAL_PROFILE: 'cloud', TEMPORAL_ADDRESS: 'other:7233', TEMPORAL_NAMESPACE: 'other-ns', TEMPORAL_API_KEY: 'key-from-env' });
+    const config = loadConfig({
+      TEMPORAL_CONFIG_FILE: profiles,
+      TEMPORAL_PROFILE: 'cloud',
+      TEMPORAL_ADDRESS: 'other:7233',
+      TEMPORAL_NAMESPACE: 'other-ns',
+      TEMPORAL_API_KEY: 'key-from-env',
+    });
     assert.equal(config.temporalAddress, 'other:7233');
     assert.equal(config.temporalNamespace, 'other-ns');
     assert.equal(config.temporalApiKey, 'key-from-env');
   });
 
   const xdg = process.platform === 'linux' ? false : 'XDG_CONFIG_HOME is where Linux keeps it';
-  it('finds the profile file where every Temporal tool looks (temporalio/temporal.toml in the config directory)', { skip: xdg }, () => {
-    const configHome = path.join(dir, 'xdg');
-    mkdirSync(path.join(configHome, 'temporalio'), { recursive: true });
-    writeFileSync(path.join(configHome, 'temporalio', 'temporal.toml'), '[profile.default]\naddress = "from-user-config:7233"\n');
-    assert.equal(loadConfig({ XDG_CONFIG_HOME: configHome }).temporalAddress, 'from-user-config:7233');
-  });
+  it(
+    'finds the profile file where every Temporal tool looks (temporalio/temporal.toml in the config directory)',
+    { skip: xdg },
+    () => {
+      const configHome = path.join(dir, 'xdg');
+      mkdirSync(path.join(configHome, 'temporalio'), { recursive: true });
+      writeFileSync(
+        path.join(configHome, 'temporalio', 'temporal.toml'),
+        '[profile.default]\naddress = "from-user-config:7233"\n',
+      );
+      assert.equal(loadConfig({ XDG_CONFIG_HOME: configHome }).temporalAddress, 'from-user-config:7233');
+    },
+  );
 
   it('accepts an empty profile file', () => {
-    assert.deepEqual(temporalConnectionOptions(loadConfig({ TEMPORAL_CONFIG_FILE: file('empty.toml', '') })), { address: '127.0.0.1:7233' });
+    assert.deepEqual(temporalConnectionOptions(loadConfig({ TEMPORAL_CONFIG_FILE: file('empty.toml', '') })), {
+      address: '127.0.0.1:7233',
+    });
   });
 
   describe('stops start-up naming the variable', () => {
     it('for a certificate or key file that cannot be read', () => {
-      assertStops({ TEMPORAL_TLS_CLIENT_CERT_PATH: path.join(dir, 'missing.pem'), TEMPORAL_TLS_CLIENT_KEY_PATH: keyPath }, /TEMPORAL_TLS_CLIENT_CERT_PATH: cannot read/);
-      assertStops({ TEMPORAL_TLS_CLIENT_CERT_PATH: certPath, TEMPORAL_TLS_CLIENT_KEY_PATH: dir }, /TEMPORAL_TLS_CLIENT_KEY_PATH: cannot read/);
-      assertStops({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: path.join(dir, 'missing.pem') }, /TEMPORAL_TLS_SERVER_CA_CERT_PATH: cannot read/);
+      assertStops(
+        { TEMPORAL_TLS_CLIENT_CERT_PATH: path.join(dir, 'missing.pem'), TEMPORAL_TLS_CLIENT_KEY_PATH: keyPath },
+        /TEMPORAL_TLS_CLIENT_CERT_PATH: cannot read/,
+      );
+      assertStops(
+        { TEMPORAL_TLS_CLIENT_CERT_PATH: certPath, TEMPORAL_TLS_CLIENT_KEY_PATH: dir },
+        /TEMPORAL_TLS_CLIENT_KEY_PATH: cannot read/,
+      );
+      assertStops(
+        { TEMPORAL_TLS_SERVER_CA_CERT_PATH: path.join(dir, 'missing.pem') },
+        /TEMPORAL_TLS_SERVER_CA_CERT_PATH: cannot read/,
+      );
     });
 
     it('for a file that is no PEM certificate or key', () => {
-      assertStops({ TEMPORAL_TLS_CLIENT_CERT_PATH: notPemPath, TEMPORAL_TLS_CLIENT_KEY_PATH: keyPath }, /TEMPORAL_TLS_CLIENT_CERT_PATH: not a PEM certificate/);
-      assertStops({ TEMPORAL_TLS_CLIENT_CERT_PATH: certPath, TEMPORAL_TLS_CLIENT_KEY_PATH: certPath }, /TEMPORAL_TLS_CLIENT_KEY_PATH: not a PEM private key/);
-      assertStops({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: notPemPath }, /TEMPORAL_TLS_SERVER_CA_CERT_PATH: not a PEM certificate/);
+      assertStops(
+        { TEMPORAL_TLS_CLIENT_CERT_PATH: notPemPath, TEMPORAL_TLS_CLIENT_KEY_PATH: keyPath },
+        /TEMPORAL_TLS_CLIENT_CERT_PATH: not a PEM certificate/,
+      );
+      assertStops(
+        { TEMPORAL_TLS_CLIENT_CERT_PATH: certPath, TEMPORAL_TLS_CLIENT_KEY_PATH: certPath },
+        /TEMPORAL_TLS_CLIENT_KEY_PATH: not a PEM private key/,
+      );
+      assertStops(
+        { TEMPORAL_TLS_SERVER_CA_CERT_PATH: notPemPath },
+        /TEMPORAL_TLS_SERVER_CA_CERT_PATH: not a PEM certificate/,
+      );
     });
 
     it('for a key that does not belong to the certificate', () => {
-      assertStops({ TEMPORAL_TLS_CLIENT_CERT_PATH: certPath, TEMPORAL_TLS_CLIENT_KEY_PATH: otherKeyPath }, /TEMPORAL_TLS_CLIENT_KEY_PATH: not the private key/);
+      assertStops(
+        { TEMPORAL_TLS_CLIENT_CERT_PATH: certPath, TEMPORAL_TLS_CLIENT_KEY_PATH: otherKeyPath },
+        /TEMPORAL_TLS_CLIENT_KEY_PATH: not the private key/,
+      );
     });
 
     it('for a certificate without its key, or the reverse', () => {
-      assertStops({ TEMPORAL_TLS_CLIENT_CERT_PATH: certPath }, /TEMPORAL_TLS_CLIENT_KEY_PATH: must be set together with TEMPORAL_TLS_CLIENT_CERT_PATH/);
-      assertStops({ TEMPORAL_TLS_CLIENT_KEY_PATH: keyPath }, /TEMPORAL_TLS_CLIENT_CERT_PATH: must be set together with TEMPORAL_TLS_CLIENT_KEY_PATH/);
+      assertStops(
+        { TEMPORAL_TLS_CLIENT_CERT_PATH: certPath },
+        /TEMPORAL_TLS_CLIENT_KEY_PATH: must be set together with TEMPORAL_TLS_CLIENT_CERT_PATH/,
+      );
+      assertStops(
+        { TEMPORAL_TLS_CLIENT_KEY_PATH: keyPath },
+        /TEMPORAL_TLS_CLIENT_CERT_PATH: must be set together with TEMPORAL_TLS_CLIENT_KEY_PATH/,
+      );
     });
 
     it('for both a path and PEM text of the same file', () => {
-      assertStops({ TEMPORAL_TLS_CLIENT_CERT_PATH: certPath, TEMPORAL_TLS_CLIENT_CERT_DATA: CERT, TEMPORAL_TLS_CLIENT_KEY_PATH: keyPath }, /TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_CERT_DATA/);
+      assertStops(
+        {
+          TEMPORAL_TLS_CLIENT_CERT_PATH: certPath,
+          TEMPORAL_TLS_CLIENT_CERT_DATA: CERT,
+          TEMPORAL_TLS_CLIENT_KEY_PATH: keyPath,
+        },
+        /TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_CERT_DATA/,
+      );
     });
 
     it('for the old TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY, telling the standard names', () => {
-      assertStops({ TEMPORAL_TLS_CERT: certPath, TEMPORAL_TLS_KEY: keyPath }, /TEMPORAL_TLS_CERT: no longer read; set .*TEMPORAL_TLS_CLIENT_CERT_PATH.*TEMPORAL_TLS_KEY: no longer read; set .*TEMPORAL_TLS_CLIENT_KEY_PATH/);
+      assertStops(
+        { TEMPORAL_TLS_CERT: certPath, TEMPORAL_TLS_KEY: keyPath },
+        /TEMPORAL_TLS_CERT: no longer read; set .*TEMPORAL_TLS_CLIENT_CERT_PATH.*TEMPORAL_TLS_KEY: no longer read; set .*TEMPORAL_TLS_CLIENT_KEY_PATH/,
+      );
     });
 
     it('for a malformed address, from the variable or from the profile', () => {
       assertStops({ TEMPORAL_ADDRESS: 'https://temporal.internal:7233' }, /TEMPORAL_ADDRESS: expected host:port/);
-      assertStops({ TEMPORAL_CONFIG_FILE: profiles, TEMPORAL_PROFILE: 'broken-address' }, /address of profile "broken-address" in TEMPORAL_CONFIG_FILE/);
+      assertStops(
+        { TEMPORAL_CONFIG_FILE: profiles, TEMPORAL_PROFILE: 'broken-address' },
+        /address of profile "broken-address" in TEMPORAL_CONFIG_FILE/,
+      );
     });
 
     it('for a certificate file in the profile that cannot be read', () => {
-      assertStops({ TEMPORAL_CONFIG_FILE: profiles, TEMPORAL_PROFILE: 'missing-cert' }, /tls\.client_cert_path of profile "missing-cert" in TEMPORAL_CONFIG_FILE .*: cannot read/);
+      assertStops(
+        { TEMPORAL_CONFIG_FILE: profiles, TEMPORAL_PROFILE: 'missing-cert' },
+        /tls\.client_cert_path of profile "missing-cert" in TEMPORAL_CONFIG_FILE .*: cannot read/,
+      );
     });
 
     it('for a profile the file does not have', () => {
-      assertStops({ TEMPORAL_CONFIG_FILE: profiles, TEMPORAL_PROFILE: 'staging' }, /TEMPORAL_PROFILE: no profile "staging"/);
-      assertStops({ TEMPORAL_CONFIG_FILE: file('empty-for-profile.toml', ''), TEMPORAL_PROFILE: 'staging' }, /TEMPORAL_PROFILE: no profile "staging"/);
+      assertStops(
+        { TEMPORAL_CONFIG_FILE: profiles, TEMPORAL_PROFILE: 'staging' },
+        /TEMPORAL_PROFILE: no profile "staging"/,
+      );
+      assertStops(
+        { TEMPORAL_CONFIG_FILE: file('empty-for-profile.toml', ''), TEMPORAL_PROFILE: 'staging' },
+        /TEMPORAL_PROFILE: no profile "staging"/,
+      );
     });
 
     it('for a config file that is missing or no TOML', () => {
