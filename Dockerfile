@@ -1,5 +1,5 @@
 # One image for every part of the service; the command picks the role (docker/entrypoint.sh):
-#   api (default) | worker | migrate | tester
+#   api (default) | worker | migrate
 # Everything the roles need is inside the image: nothing is downloaded when a container starts.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
@@ -25,6 +25,15 @@ FROM base AS prod-deps
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
+# The tester of the Compose demo, a stand-in for the upstream system, is development harness
+# (dev/): it gets an image of its own, built from this stage with `target: tester`, and none of it
+# reaches the service's image.
+FROM build AS tester
+COPY dev ./dev
+USER node
+ENTRYPOINT ["node", "--import", "tsx", "dev/tester/main.ts"]
+
+# The last stage is what a plain `docker build .` makes: the service.
 FROM base AS runtime
 # The API listens on every interface of the container (outside one it defaults to loopback).
 ENV NODE_ENV=production \

@@ -7,7 +7,7 @@
  * the workflow does.
  *   node --import tsx bench/check-concurrency-model.ts
  */
-import { percentiles } from '../src/tester/percentiles';
+import { percentiles } from '../dev/tester/percentiles';
 
 const SECONDS = 120;
 const CALLBACK_PERIOD_S = 0.5;

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { sendCallback, startCallbackSender, type CallbackResult } from '../src/tester/callback-sender';
-import { percentiles } from '../src/tester/percentiles';
+import { sendCallback, startCallbackSender, type CallbackResult } from '../dev/tester/callback-sender';
+import { percentiles } from '../dev/tester/percentiles';
 import { watchReceiptToRow } from './receipt-to-row';
 
 export const IDS_PER_CALLBACK = 200;

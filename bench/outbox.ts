@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
 import { Client } from 'pg';
-import { sendCallback, type CallbackResult } from '../src/tester/callback-sender';
+import { sendCallback, type CallbackResult } from '../dev/tester/callback-sender';
 import { eventually } from '../test/support/wait';
 import { freshIds, summarizeAcks, type AckSummary } from './load';
 import type { RunningSystem } from './systems';

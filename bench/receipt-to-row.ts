@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { EMBEDDED_DATABASE_URL } from '../src/config';
-import { percentiles } from '../src/tester/percentiles';
+import { percentiles } from '../dev/tester/percentiles';
 
 /**
  * Watches the objects table and reports how long after the API received a sighting its row

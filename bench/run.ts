@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { findTemporalCli } from '../src/embedded/temporal-dev-server';
-import { sendCallback } from '../src/tester/callback-sender';
-import { startFakeObjectService } from '../src/tester/object-service';
+import { findTemporalCli } from '../dev/embedded/temporal-dev-server';
+import { sendCallback } from '../dev/tester/callback-sender';
+import { startFakeObjectService } from '../dev/tester/object-service';
 import { type RunningEngineFloor, EngineFloorSystem } from './engine-floor/system';
 import { closedLoop, endToEnd, freshIds, IDS_PER_CALLBACK, postAll, realistic, summarizeAcks } from './load';
 import { ackWhileTemporalIsDown } from './outbox';
@@ -79,7 +79,7 @@ interface Scenario {
   name: string;
   /** The systems it has a meaning for; unset: both. */
   systems?: ReadonlyArray<SystemUnderTest['name']>;
-  /** `tester`: 300 ms to 4.3 s like the assessment's object service; `instant`: no latency. */
+  /** `tester`: 300 ms to 4.3 s like the object service of docs/contract.md; `instant`: no latency. */
   upstream: 'tester' | 'instant';
   /** Runs before the measurement starts. */
   prepare?(system: RunningSystem): Promise<void>;

@@ -10,7 +10,6 @@ case "$role" in
   api) exec node dist/api/main.js "$@" ;;
   worker) exec node dist/worker/main.js "$@" ;;
   migrate) exec node_modules/.bin/prisma migrate deploy "$@" ;;
-  tester) exec node dist/tester/main.js "$@" ;;
   # Anything else runs as given (sh, node -e ...), for debugging inside the image.
   *) exec "$role" "$@" ;;
 esac

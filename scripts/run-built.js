@@ -1,4 +1,4 @@
-// Runs one entry point of the build (`npm run api`, `worker`, `tester`), or says how to make it:
+// Runs one entry point of the build (`npm run api`, `worker`), or says how to make it:
 // these commands never rebuild, so a running system's dist/ is not rewritten under it.
 const { existsSync } = require('node:fs');
 const path = require('node:path');

@@ -29,7 +29,7 @@ describe('npm start, stopped with Ctrl-C', () => {
   it('stops the API, then drains the worker, then the embedded Temporal server, each once, and leaves no process', async (t) => {
     const port = await freePort();
     // Detached: the started system is a process group of its own, as in a terminal.
-    const start = spawn(process.execPath, [path.join('dist', 'start.js')], {
+    const start = spawn(process.execPath, ['--import', 'tsx', path.join('dev', 'start.ts')], {
       cwd: projectRoot,
       env: {
         ...process.env,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sendCallback } from '../../src/tester/callback-sender';
-import { startFakeObjectService, type FakeObjectService } from '../../src/tester/object-service';
+import { sendCallback } from '../../dev/tester/callback-sender';
+import { startFakeObjectService, type FakeObjectService } from '../../dev/tester/object-service';
 import { TestStack } from '../support/stack';
 import { eventually } from '../support/wait';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { sendCallback } from '../../src/tester/callback-sender';
+import { sendCallback } from '../../dev/tester/callback-sender';
 import { CallbackDriver } from '../support/callback-driver';
 import { runningSystem } from '../support/fault-harness';
 import { eventually } from '../support/wait';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ServerResponse } from 'node:http';
-import { findTemporalCli } from '../../src/embedded/temporal-dev-server';
+import { findTemporalCli } from '../../dev/embedded/temporal-dev-server';
 import { callbackWorkflow, cleanupWorkflow, objectWorkflowId } from '../../src/workflows';
 import { TestStack } from '../support/stack';
 import { answer, startStubObjectService } from '../support/stub-object-service';

@@ -5,7 +5,7 @@ import { buildApi } from '../../src/api/server';
 import { RECORDER_GRPC_RETRY } from '../../src/api/temporal-callback-recorder';
 import { loadConfig } from '../../src/config';
 import { connectDatabase, isDatabaseReachable, type Database } from '../../src/db/prisma';
-import { startTemporalDevServer, type DevServer } from '../../src/embedded/temporal-dev-server';
+import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
 import { lazyClient } from '../../src/temporal/client';
 import { createTestDatabase, type TestDatabase } from './database';
 import { freePort } from './ports';

@@ -1,4 +1,4 @@
-import { sendCallback } from '../../src/tester/callback-sender';
+import { sendCallback } from '../../dev/tester/callback-sender';
 
 export interface DriverTotals {
   sent: number;

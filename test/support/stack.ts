@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { lazyClient } from '../../src/temporal/client';
 import { connectDatabase, isDatabaseReachable, type Database } from '../../src/db/prisma';
-import { startTemporalDevServer, type DevServer } from '../../src/embedded/temporal-dev-server';
+import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
 import { createPresenceWorker } from '../../src/worker/presence-worker';
 import { checkStateQuery, objectWorkflowId, type ObjectCheckState } from '../../src/workflows';
 import { createTestDatabase, type TestDatabase } from './database';

@@ -266,4 +266,16 @@ describe('monitoring setup', () => {
     }
     assert.equal(compose.services.tester.depends_on.worker.condition, 'service_healthy');
   });
+
+  it("keeps the development harness out of the service's image", () => {
+    const stages = read('Dockerfile')
+      .split(/^FROM /m)
+      .slice(1);
+    const runtime = stages.at(-1) ?? '';
+    assert.match(runtime, /^\S+ AS runtime/, 'the service is the default (last) stage');
+    assert.doesNotMatch(runtime, /\bdev\b|tsx/, 'the service image copies nothing of dev/');
+    assert.equal(compose.services.tester.build.target, 'tester');
+    assert.notEqual(compose.services.tester.image, compose.services.api.image);
+    assert.doesNotMatch(read('docker/entrypoint.sh'), /tester/);
+  });
 });

@@ -16,7 +16,7 @@ export interface CallbackResult {
   error?: string;
 }
 
-/** Posts callbacks like the assessment's sender: random ids, a 1 s client timeout, no retries. */
+/** Posts callbacks like the upstream sender of docs/contract.md: random ids, a 1 s client timeout, no retries. */
 export async function sendCallback(
   callbackUrl: string,
   objectIds: number[],

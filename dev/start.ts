@@ -1,13 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { EMBEDDED_DATABASE_PORT, EMBEDDED_TEMPORAL_PORT, loadConfig, type Config } from './config';
-import { applyMigrations } from './db/migrate';
-import { forkModule, stopChild } from './embedded/child-process';
+import { EMBEDDED_DATABASE_PORT, EMBEDDED_TEMPORAL_PORT, loadConfig, type Config } from '../src/config';
+import { applyMigrations } from '../src/db/migrate';
+import { forkBuilt, stopChild } from './embedded/child-process';
 import { startEmbeddedPostgres } from './embedded/embedded-postgres';
 import { startTemporalDevServer } from './embedded/temporal-dev-server';
-import { exitOnFatalError, onShutdownSignal } from './lifecycle';
-import { createLogger, type Logger } from './logger';
+import { exitOnFatalError, onShutdownSignal } from '../src/lifecycle';
+import { createLogger, type Logger } from '../src/logger';
 
 const DATA_DIR = path.join(__dirname, '..', '.data');
 const TEMPORAL_UI_PORT = 8233;
@@ -78,8 +78,8 @@ async function main(): Promise<void> {
   try {
     await startEmbeddedServices(config, logger, parts, env);
     await applyMigrations(env.DATABASE_URL as string);
-    supervise('worker', forkModule('worker/main', env), logger, parts);
-    supervise('api', forkModule('api/main', env), logger, parts);
+    supervise('worker', forkBuilt('worker/main', env), logger, parts);
+    supervise('api', forkBuilt('api/main', env), logger, parts);
   } catch (error) {
     await parts.stopAll();
     throw error;

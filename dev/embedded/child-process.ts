@@ -1,13 +1,24 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
-/**
- * Forks a sibling module of this code base as its own Node process. The file extension follows
- * the running code, so this works both from `dist/` and from TypeScript sources under tsx.
- * The child gets a process group of its own: Ctrl-C in a terminal signals the whole foreground
- * group, and the parent, not the terminal, is to decide in which order its parts stop.
- */
-export function forkModule(relativePath: string, env: NodeJS.ProcessEnv): ChildProcess {
+const REPOSITORY_ROOT = path.join(__dirname, '..', '..');
+
+// Each child gets a process group of its own: Ctrl-C in a terminal signals the whole foreground
+// group, and the parent, not the terminal, is to decide in which order its parts stop.
+
+/** Forks an entry point of the built service, `dist/<entry>.js`, as plain Node. */
+export function forkBuilt(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
+  // The harness runs under tsx; the service runs what `npm run build` made, without that loader.
+  return fork(path.join(REPOSITORY_ROOT, 'dist', `${entry}.js`), [], {
+    env,
+    stdio: 'inherit',
+    detached: true,
+    execArgv: [],
+  });
+}
+
+/** Forks a module of the harness, under the same loader as this process. */
+export function forkHarnessModule(relativePath: string, env: NodeJS.ProcessEnv): ChildProcess {
   const modulePath = path.join(__dirname, '..', `${relativePath}${path.extname(__filename)}`);
   return fork(modulePath, [], { env, stdio: 'inherit', detached: true });
 }

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { ChildProcess } from 'node:child_process';
-import { forkModule, stopChild, waitForMessage } from './child-process';
+import { forkHarnessModule, stopChild, waitForMessage } from './child-process';
 
 export interface EmbeddedPostgres {
   url: string;
@@ -11,7 +11,7 @@ export interface EmbeddedPostgres {
 /** PGlite (PostgreSQL compiled to WebAssembly) behind a wire-protocol socket, persisted in `dataDir`. */
 export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedPostgres> {
   await mkdir(dataDir, { recursive: true });
-  const child = forkModule('embedded/pglite-server', {
+  const child = forkHarnessModule('embedded/pglite-server', {
     ...process.env,
     PGLITE_DATA_DIR: dataDir,
     PGLITE_PORT: String(port),

@@ -1,15 +1,15 @@
-import { createLogger } from '../logger';
+import { createLogger } from '../../src/logger';
 import { startCallbackSender, type CallbackResult } from './callback-sender';
 import { startFakeObjectService } from './object-service';
 import { percentiles } from './percentiles';
 
 /**
- * `npm run tester`: the assessment's tester. Serves the object service on 9010 (even ids online)
+ * `npm run tester`: a stand-in for the upstream system. Serves the object service on 9010 (even ids online)
  * and posts up to 200 random ids between 0 and 99 to the callback endpoint every 5 s.
  */
 async function main(): Promise<void> {
   const logger = createLogger(process.env.LOG_LEVEL ?? 'info', 'tester');
-  // All interfaces, like the assessment's tester: in docker compose the workers call it from other containers.
+  // All interfaces: in Docker Compose the workers call it from other containers.
   const objectService = await startFakeObjectService({
     port: Number(process.env.TESTER_OBJECT_SERVICE_PORT ?? 9010),
     host: '0.0.0.0',

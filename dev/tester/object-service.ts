@@ -18,7 +18,7 @@ export interface FakeObjectService {
 }
 
 /**
- * The assessment's object service: `GET /objects/{id}` answers `{ id, online }` after a random
+ * The object service as docs/contract.md describes it: `GET /objects/{id}` answers `{ id, online }` after a random
  * latency, and `400 invalid id` for anything that is not an integer.
  */
 export async function startFakeObjectService(options: FakeObjectServiceOptions = {}): Promise<FakeObjectService> {
