@@ -57,6 +57,7 @@ const specification = {
   LOG_LEVEL: str({ default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
   CALLBACK_TOKEN: str({ default: undefined, desc: 'When set, callbacks need Authorization: Bearer <token>' }),
   WORKER_METRICS_PORT: port({ default: 9464, desc: "Port of the worker's Prometheus endpoint (Temporal SDK metrics)" }),
+  WORKER_HEALTH_PORT: port({ default: 9465, desc: "Port of the worker's /healthz and /readyz" }),
   OBJECT_SERVICE_MAX_CONCURRENCY: positiveInteger({
     default: 200,
     desc: 'Status requests one worker sends the object service at once',
@@ -97,6 +98,7 @@ export interface Config {
   logLevel: string;
   callbackToken: string | undefined;
   workerMetricsPort: number;
+  workerHealthPort: number;
   /** Per worker: N workers send the object service at most N times this many requests at once. */
   objectServiceMaxConcurrency: number;
 }
@@ -161,6 +163,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     logLevel: env.LOG_LEVEL,
     callbackToken: env.CALLBACK_TOKEN,
     workerMetricsPort: env.WORKER_METRICS_PORT,
+    workerHealthPort: env.WORKER_HEALTH_PORT,
     objectServiceMaxConcurrency: env.OBJECT_SERVICE_MAX_CONCURRENCY,
   };
 }

@@ -44,6 +44,7 @@ describe('configuration', () => {
       logLevel: 'info',
       callbackToken: undefined,
       workerMetricsPort: 9464,
+      workerHealthPort: 9465,
       objectServiceMaxConcurrency: 200,
     });
     assert.equal(databaseUrlOf(config), EMBEDDED_DATABASE_URL);
@@ -64,6 +65,7 @@ describe('configuration', () => {
       LOG_LEVEL: 'warn',
       CALLBACK_TOKEN: 's3cret',
       WORKER_METRICS_PORT: '9465',
+      WORKER_HEALTH_PORT: '9466',
       OBJECT_SERVICE_MAX_CONCURRENCY: '50',
     });
     assert.equal(config.port, 8080);
@@ -79,6 +81,7 @@ describe('configuration', () => {
     assert.equal(config.logLevel, 'warn');
     assert.equal(config.callbackToken, 's3cret');
     assert.equal(config.workerMetricsPort, 9465);
+    assert.equal(config.workerHealthPort, 9466);
     assert.equal(config.objectServiceMaxConcurrency, 50);
   });
 
@@ -119,6 +122,7 @@ describe('configuration', () => {
     ['LOG_LEVEL', 'loud'],
     ['OBJECT_SERVICE_MAX_CONCURRENCY', '0'],
     ['WORKER_METRICS_PORT', 'metrics'],
+    ['WORKER_HEALTH_PORT', '0'],
   ];
   for (const [name, value] of bad) {
     it(`stops with a message naming ${name} for "${value}"`, () => assertNamed({ [name]: value }, name));
