@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import type { MetricCounter, MetricGauge } from '@temporalio/common';
+import type { MetricCounter, MetricGauge, SearchAttributeType } from '@temporalio/common';
+import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
 import { objectPresenceWorkflow, objectWorkflowId, sightedSignal } from '../workflows';
 import type { AdaptiveConcurrency } from './adaptive-concurrency';
 
@@ -18,6 +19,11 @@ export interface HandOutDependencies {
   /** Shared by every hand-out in the worker: it is the Temporal server's capacity that it tracks. */
   concurrency: AdaptiveConcurrency;
   metrics: { backlog: MetricGauge; expired: MetricCounter };
+  /**
+   * Set on each object workflow it starts, so users find an object's runs by its id. Unset when
+   * the namespace lacks it: a start with an unregistered attribute fails, and would fail forever.
+   */
+  objectIdSearchAttribute?: SearchAttributeKey<typeof SearchAttributeType.INT>;
 }
 
 /**
@@ -36,7 +42,14 @@ class Checkpoint {
   }
 }
 
-export function createHandOut({ client, taskQueue, objectTtlSeconds, concurrency, metrics }: HandOutDependencies) {
+export function createHandOut({
+  client,
+  taskQueue,
+  objectTtlSeconds,
+  concurrency,
+  metrics,
+  objectIdSearchAttribute,
+}: HandOutDependencies) {
   let backlog = 0;
   const changeBacklog = (by: number) => {
     backlog += by;
@@ -48,6 +61,8 @@ export function createHandOut({ client, taskQueue, objectTtlSeconds, concurrency
       taskQueue,
       args: [{ objectId }],
       staticSummary: `Object ${objectId}`,
+      // Only a start applies it; continue-as-new carries it into the object's next runs.
+      typedSearchAttributes: objectIdSearchAttribute && [{ key: objectIdSearchAttribute, value: objectId }],
       signal: sightedSignal,
       signalArgs: [receivedAtMs],
     });

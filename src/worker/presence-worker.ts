@@ -10,6 +10,7 @@ import type { Logger } from '../logger';
 import { CallbackOutbox } from '../outbox/callback-outbox';
 import { OutboxRelay } from '../outbox/outbox-relay';
 import { startCallbackWorkflow } from '../temporal/callback-workflow-start';
+import { ensureObjectIdSearchAttribute } from './object-id-search-attribute';
 import { workflowCode } from './workflow-code';
 
 export interface PresenceWorkerOptions {
@@ -88,6 +89,7 @@ export async function createPresenceWorker(
     metrics: outboxMetrics(),
     logger: options.logger,
   });
+  const objectIdSearchAttribute = await ensureObjectIdSearchAttribute(client, options.namespace, options.logger);
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -105,6 +107,7 @@ export async function createPresenceWorker(
         objectTtlSeconds: options.objectTtlSeconds,
         concurrency: handOutConcurrency(),
         metrics: handOutMetrics(),
+        objectIdSearchAttribute,
       }),
     },
     // Local activities are not subject to the task queue's activity rate limit, so this
