@@ -1,0 +1,57 @@
+import type { State } from '@temporalio/worker';
+import Fastify from 'fastify';
+import { withinDeadline } from '../deadline';
+import type { Logger } from '../logger';
+
+/** What the worker is before Worker.create has returned: connecting to Temporal, or setting up. */
+export type WorkerHealthState = State | 'STARTING';
+
+export interface WorkerHealthOptions {
+  port: number;
+  logger: Logger;
+  workerState: () => WorkerHealthState;
+  isDatabaseReachable: () => Promise<boolean>;
+}
+
+/**
+ * A probe must answer within the orchestrator's timeout (Compose gives it 3 s) even when the
+ * database hangs instead of refusing, and a pool waiting for a connection has its own clock.
+ */
+const DATABASE_PROBE_DEADLINE_MS = 2_000;
+
+const readiness = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['ready', 'unavailable'] },
+    worker: { type: 'string' },
+    database: { type: 'boolean' },
+  },
+} as const;
+
+/**
+ * The worker's probes, on a port of their own: `/healthz` while the process lives, `/readyz`
+ * while the worker polls its task queue and the database answers. Served from the start, before
+ * Temporal is reached, so an orchestrator can tell a worker still waiting for Temporal from a
+ * dead one.
+ */
+export async function startWorkerHealth(options: WorkerHealthOptions): Promise<{ close: () => Promise<void> }> {
+  // Probes come every few seconds; Fastify's request lines, at info, would drown the worker's own.
+  const app = Fastify({ loggerInstance: options.logger, disableRequestLogging: true });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug({ url: request.url, statusCode: reply.statusCode }, 'probe answered');
+  });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { response: { 200: readiness, 503: readiness } } }, async (_request, reply) => {
+    const worker = options.workerState();
+    const database = await withinDeadline(
+      options.isDatabaseReachable(),
+      DATABASE_PROBE_DEADLINE_MS,
+      'the database',
+    ).catch(() => false);
+    const ready = worker === 'RUNNING' && database;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', worker, database });
+  });
+  // Every interface, like the metrics endpoint: probes come from outside the container.
+  await app.listen({ port: options.port, host: '0.0.0.0' });
+  return { close: () => app.close() };
+}
