@@ -33,6 +33,7 @@ export class FaultHarness {
   apiPort!: number;
   private temporalPort!: number;
   private workerMetricsPort!: number;
+  private workerHealthPort!: number;
   private dataDir!: string;
   private direct!: Client;
 
@@ -42,6 +43,7 @@ export class FaultHarness {
     harness.temporalPort = await freePort();
     harness.apiPort = await freePort();
     harness.workerMetricsPort = await freePort();
+    harness.workerHealthPort = await freePort();
     const [database, objectService] = await Promise.all([
       createTestDatabase(),
       startFakeObjectService({
@@ -78,6 +80,7 @@ export class FaultHarness {
       OBJECT_TTL_SECONDS: '3600',
       CLEANUP_INTERVAL_SECONDS: '1',
       WORKER_METRICS_PORT: String(this.workerMetricsPort),
+      WORKER_HEALTH_PORT: String(this.workerHealthPort),
     };
   }
 

@@ -1,0 +1,117 @@
+import { Client } from '@temporalio/client';
+import { GracefulShutdownPeriodExpiredError, NativeConnection, type Worker } from '@temporalio/worker';
+import { databaseUrlOf, type Config } from '../config';
+import { connectDatabase, isDatabaseReachable } from '../db/prisma';
+import { retryUntilAvailable } from '../lifecycle';
+import { createLogger, type Logger } from '../logger';
+import { temporalConnectionOptions } from '../temporal/connection-options';
+import { ensureCleanupSchedule } from './cleanup-schedule';
+import { startWorkerHealth } from './health';
+import { createPresenceWorker } from './presence-worker';
+
+export interface WorkerDeps {
+  /** Defaults to a logger at the configured level. */
+  logger?: Logger;
+  /**
+   * false: leave the cleanup schedule alone. For tests that set up expiry themselves; a
+   * schedule of their worker would delete rows they put in on purpose.
+   */
+  cleanupSchedule?: boolean;
+}
+
+/** A worker process's parts: its Temporal connection, database pool, worker, outbox relay and probes. */
+export interface PresenceWorkerProcess {
+  readonly worker: Worker;
+  /**
+   * Polls until the worker stops (the Runtime's shutdown signals, or shutdown()), then releases
+   * everything. Checks still running after the shutdown grace time are abandoned, not an error:
+   * their workflow tasks time out and another worker repeats them.
+   */
+  run(): Promise<void>;
+  /** Stops the worker as a shutdown signal would, and resolves once everything is released. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Everything the worker process runs, from its configuration. The Runtime is not installed here:
+ * it is once per process, so the entry point installs it, and a test its own or none.
+ */
+export async function createWorker(config: Config, deps: WorkerDeps = {}): Promise<PresenceWorkerProcess> {
+  const logger = deps.logger ?? createLogger(config.logLevel, 'worker');
+  // Upserts take a millisecond or two; a small pool keeps up with hundreds of checks at once.
+  const db = connectDatabase(databaseUrlOf(config), 20);
+  let worker: Worker | undefined;
+  const health = await startWorkerHealth({
+    port: config.workerHealthPort,
+    logger,
+    workerState: () => worker?.getState() ?? 'STARTING',
+    isDatabaseReachable: () => isDatabaseReachable(db),
+  }).catch(async (error: unknown) => {
+    await db.$disconnect();
+    throw error;
+  });
+  let connection: NativeConnection | undefined;
+  let closePresenceWorker: (() => Promise<void>) | undefined;
+  const release = async () => {
+    await Promise.all([closePresenceWorker?.(), db.$disconnect(), connection?.close(), health.close()]);
+  };
+
+  try {
+    connection = await retryUntilAvailable('Temporal', logger, () =>
+      NativeConnection.connect(temporalConnectionOptions(config)),
+    );
+    if (deps.cleanupSchedule ?? true) {
+      // The worker's own connection serves the schedule client too: no second connection at start-up.
+      const scheduleClient = new Client({ connection, namespace: config.temporalNamespace });
+      await retryUntilAvailable('Temporal', logger, () =>
+        ensureCleanupSchedule(scheduleClient, {
+          taskQueue: config.taskQueue,
+          intervalSeconds: config.cleanupIntervalSeconds,
+        }),
+      );
+    }
+    const presence = await createPresenceWorker({
+      connection,
+      namespace: config.temporalNamespace,
+      taskQueue: config.taskQueue,
+      objectServiceUrl: config.objectServiceUrl,
+      objectTtlSeconds: config.objectTtlSeconds,
+      maxConcurrentChecks: config.objectServiceMaxConcurrency,
+      db,
+      logger,
+    });
+    worker = presence.worker;
+    closePresenceWorker = presence.close;
+  } catch (error) {
+    await release();
+    throw error;
+  }
+
+  const created = worker;
+  let released: Promise<void> | undefined;
+  const releaseOnce = () => (released ??= release());
+  let running: Promise<void> | undefined;
+  const run = () =>
+    (running ??= (async () => {
+      logger.info({ taskQueue: config.taskQueue }, 'worker started');
+      try {
+        await created.run();
+        logger.info('worker stopped');
+      } catch (error) {
+        if (!(error instanceof GracefulShutdownPeriodExpiredError)) throw error;
+        logger.warn('checks still running after the shutdown grace time were abandoned; another worker repeats them');
+      } finally {
+        await releaseOnce();
+      }
+    })());
+  return {
+    worker: created,
+    run,
+    shutdown: async () => {
+      if (created.getState() === 'RUNNING') created.shutdown();
+      // A worker that failed has already said so to whoever awaits run().
+      await running?.catch(() => undefined);
+      await releaseOnce();
+    },
+  };
+}

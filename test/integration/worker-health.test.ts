@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
+import { loadConfig } from '../../src/config';
+import { createWorker, type PresenceWorkerProcess } from '../../src/worker/create-worker';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { freePort } from '../support/ports';
+import { proxyDatabase, type TcpProxy } from '../support/tcp-proxy';
+import { eventually } from '../support/wait';
+
+interface Readiness {
+  status: number;
+  body: { status: string; worker: string; database: boolean };
+}
+
+describe("the worker's probes, on a real Temporal server and PostgreSQL", () => {
+  let server: DevServer;
+  let database: TestDatabase;
+  let proxy: TcpProxy;
+  let worker: PresenceWorkerProcess;
+  let running: Promise<void>;
+  let healthUrl: string;
+
+  before(async () => {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    [server, database] = await Promise.all([
+      startTemporalDevServer({ port: await freePort(), logLevel: 'error' }),
+      createTestDatabase(),
+    ]);
+    const proxied = await proxyDatabase(database.url, await freePort());
+    proxy = proxied.proxy;
+    const healthPort = await freePort();
+    healthUrl = `http://127.0.0.1:${healthPort}`;
+    // The worker reaches the database only through the proxy, which the test cuts.
+    worker = await createWorker(
+      loadConfig({
+        TEMPORAL_ADDRESS: server.address,
+        TEMPORAL_TASK_QUEUE: `presence-health-${process.pid}`,
+        DATABASE_URL: proxied.url,
+        OBJECT_SERVICE_URL: 'http://127.0.0.1:1',
+        WORKER_HEALTH_PORT: String(healthPort),
+        LOG_LEVEL: 'silent',
+      }),
+    );
+  });
+  after(async () => {
+    await worker?.shutdown();
+    await proxy?.cut();
+    await server?.stop();
+    await database?.drop();
+  });
+
+  const readiness = async (): Promise<Readiness> => {
+    const response = await fetch(`${healthUrl}/readyz`);
+    return { status: response.status, body: (await response.json()) as Readiness['body'] };
+  };
+  const readinessBecomes = (status: number, what: string) =>
+    eventually(async () => {
+      const answer = await readiness();
+      return answer.status === status ? answer : undefined;
+    }, what);
+
+  it('is live, and not ready until the worker runs', async () => {
+    assert.equal((await fetch(`${healthUrl}/healthz`)).status, 200);
+    assert.deepEqual(await readiness(), {
+      status: 503,
+      body: { status: 'unavailable', worker: 'INITIALIZED', database: true },
+    });
+  });
+
+  it('answers ready once the worker runs', async () => {
+    running = worker.run();
+    assert.deepEqual((await readinessBecomes(200, 'the worker to be ready')).body, {
+      status: 'ready',
+      worker: 'RUNNING',
+      database: true,
+    });
+  });
+
+  it('answers 503 while the database is away, and ready again once it is back', async () => {
+    await proxy.cut();
+    assert.deepEqual((await readinessBecomes(503, 'the worker to notice the database is away')).body, {
+      status: 'unavailable',
+      worker: 'RUNNING',
+      database: false,
+    });
+    assert.equal((await fetch(`${healthUrl}/healthz`)).status, 200, 'still live');
+    await proxy.open();
+    assert.deepEqual((await readinessBecomes(200, 'the worker to be ready again')).body, {
+      status: 'ready',
+      worker: 'RUNNING',
+      database: true,
+    });
+  });
+
+  it('stops answering once the worker is shut down and everything is released', async () => {
+    await worker.shutdown();
+    await running;
+    await assert.rejects(fetch(`${healthUrl}/healthz`));
+  });
+});
