@@ -3,7 +3,10 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
+import { TypedSearchAttributes, type SearchAttributeType } from '@temporalio/common';
+import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { OBJECT_ID_SEARCH_ATTRIBUTE } from '../../src/worker/object-id-search-attribute';
 
 export interface DevServerOptions {
   port: number;
@@ -16,6 +19,11 @@ export interface DevServerOptions {
   metricsPort?: number;
   /** The server's own log level on stderr. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /**
+   * Custom search attributes the namespace starts with; the service's own (ObjectId) when unset.
+   * An empty list gives a namespace like a cluster set up without them.
+   */
+  searchAttributes?: SearchAttributeKey<SearchAttributeType>[];
   /** Told what the start-up does that takes long (installing the CLI). */
   log?: (message: string) => void;
 }
@@ -91,6 +99,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   const namespace = options.namespace ?? 'default';
   const address = `127.0.0.1:${options.port}`;
   const cli = findTemporalCli() ?? (await installTemporalCli(options.log ?? (() => undefined)));
+  const searchAttributes = options.searchAttributes ?? [OBJECT_ID_SEARCH_ATTRIBUTE];
   if (!cli) {
     const env = await TestWorkflowEnvironment.createLocal({
       server: {
@@ -100,6 +109,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
         ui: options.uiPort !== undefined,
         dbFilename: options.dbFilename,
         namespace,
+        searchAttributes,
       },
     });
     return { address, stop: () => env.teardown() };
@@ -120,6 +130,8 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   if (options.uiPort !== undefined) args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
   else args.push('--headless');
   if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
+  for (const { name, type } of searchAttributes)
+    args.push('--search-attribute', `${name}=${TypedSearchAttributes.toMetadataType(type)}`);
   // Write-ahead logging halves the cost of each write against SQLite's default rollback journal
   // (measured with 200 concurrent signal-with-starts), with the same durability on commit.
   if (options.dbFilename) args.push('--db-filename', options.dbFilename, '--sqlite-pragma', 'journal_mode=wal');
