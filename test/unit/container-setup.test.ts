@@ -164,7 +164,15 @@ describe('monitoring setup', () => {
       undefined,
       'the worker keeps its default metrics port, 9464',
     );
-    assert.match(compose.services.worker.healthcheck.test.join(' '), /http:\/\/127\.0\.0\.1:9464\/metrics/);
+  });
+
+  it("the worker's health check asks its readiness probe, on its default port", () => {
+    assert.equal(
+      compose.services.worker.environment.WORKER_HEALTH_PORT,
+      undefined,
+      'the worker keeps its default probe port, 9465',
+    );
+    assert.match(compose.services.worker.healthcheck.test.join(' '), /http:\/\/127\.0\.0\.1:9465\/readyz/);
   });
 
   it('Grafana is provisioned with the datasource and the dashboards the compose file mounts', () => {
