@@ -1,7 +1,8 @@
 #!/bin/sh
 # One-shot set-up steps for the Temporal server, run in the temporalio/admin-tools image.
 #   schema     creates Temporal's two databases and brings their schemas up to this server version
-#   namespace  registers TEMPORAL_NAMESPACE once the server answers, and waits until it is usable
+#   namespace  registers TEMPORAL_NAMESPACE once the server answers, waits until it is usable,
+#              and registers its ObjectId search attribute
 # Both are safe to repeat, so they simply run again on every `docker compose up`.
 # schema reads SQL_PLUGIN, SQL_HOST, SQL_PORT, SQL_USER, SQL_PASSWORD (temporal-sql-tool's own
 # variables); namespace reads TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE.
@@ -40,6 +41,12 @@ namespace() {
   # A new namespace reaches the frontend's cache some seconds after it is created; until then the
   # API and the workers would get "namespace not found".
   retry 60 temporal workflow list --address "$address" --namespace "$ns" --limit 1 >/dev/null
+  # The workers start object workflows with it only when the namespace has it, so that users find
+  # an object's runs in the Web UI with ObjectId = 42. Int, for ranges and numeric order.
+  if ! temporal operator search-attribute list --address "$address" --namespace "$ns" |
+    grep -Eq '^[[:space:]]*ObjectId[[:space:]]'; then
+    temporal operator search-attribute create --address "$address" --namespace "$ns" --name ObjectId --type Int
+  fi
   echo "namespace $ns is ready"
 }
 
