@@ -19,12 +19,18 @@ const { checkObject } = proxyLocalActivities<PresenceActivities>(sightingCheckOp
  * seconds, and a sighting signalled into a running workflow costs the server a fraction of
  * what starting a new workflow does.
  */
-const IDLE_TIMEOUT = '30 seconds';
+const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
 export interface ObjectPresenceInput {
   objectId: number;
   /** A sighting not yet checked, carried over by continue-as-new. */
   pendingReceivedAtMs?: number;
+  /**
+   * How long to wait for the next sighting before completing; unset (as the hand-out leaves it)
+   * means DEFAULT_IDLE_TIMEOUT_MS. An input, not a constant, so that a shorter window outlives
+   * continue-as-new and a workflow's whole life can be watched in seconds.
+   */
+  idleTimeoutMs?: number;
 }
 
 /**
@@ -33,7 +39,7 @@ export interface ObjectPresenceInput {
  * queued behind the running one however often the id repeats, and the newest receipt time wins.
  */
 export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promise<void> {
-  const { objectId } = input;
+  const { objectId, idleTimeoutMs } = input;
   let pendingReceivedAtMs = input.pendingReceivedAtMs;
   let checkedReceivedAtMs: number | undefined;
   let checking = false;
@@ -62,9 +68,9 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
   }));
   describe();
 
-  while (await condition(() => pendingReceivedAtMs !== undefined, IDLE_TIMEOUT)) {
+  while (await condition(() => pendingReceivedAtMs !== undefined, idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS)) {
     if (workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof objectPresenceWorkflow>({ objectId, pendingReceivedAtMs });
+      await continueAsNew<typeof objectPresenceWorkflow>({ objectId, pendingReceivedAtMs, idleTimeoutMs });
     }
     const receivedAtMs = pendingReceivedAtMs as number;
     pendingReceivedAtMs = undefined;
