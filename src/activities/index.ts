@@ -54,13 +54,17 @@ export function createActivities({ objectService, objects, objectTtlSeconds }: A
       return (await objects.recordSeen(objectId, new Date(receivedAtMs))) ? 'recorded' : 'already-newer';
     },
 
-    async deleteStaleObjects(ttlSeconds: number): Promise<number> {
-      const deleted = await objects.deleteSeenBefore(new Date(Date.now() - ttlSeconds * 1000));
+    /**
+     * Uses the worker's TTL, like the checks: an argument from a workflow started by an earlier
+     * release's schedule (its stored TTL) is ignored.
+     */
+    async deleteStaleObjects(): Promise<number> {
+      const deleted = await objects.deleteSeenBefore(new Date(Date.now() - objectTtlSeconds * 1000));
       // Exported with the SDK's metrics on the worker's Prometheus endpoint.
       Context.current()
         .metricMeter.createCounter('presence_objects_deleted', 'objects', 'Objects deleted by the cleanup')
         .add(deleted);
-      if (deleted > 0) log.info('deleted stale objects', { deleted, ttlSeconds });
+      if (deleted > 0) log.info('deleted stale objects', { deleted, ttlSeconds: objectTtlSeconds });
       return deleted;
     },
   };

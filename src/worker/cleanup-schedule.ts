@@ -6,10 +6,9 @@ export const CLEANUP_SCHEDULE_ID = 'objects-cleanup';
 export interface CleanupScheduleSettings {
   taskQueue: string;
   intervalSeconds: number;
-  ttlSeconds: number;
 }
 
-function cleanupScheduleOptions({ taskQueue, intervalSeconds, ttlSeconds }: CleanupScheduleSettings) {
+function cleanupScheduleOptions({ taskQueue, intervalSeconds }: CleanupScheduleSettings) {
   return {
     scheduleId: CLEANUP_SCHEDULE_ID,
     spec: { intervals: [{ every: `${intervalSeconds}s` }] },
@@ -18,7 +17,10 @@ function cleanupScheduleOptions({ taskQueue, intervalSeconds, ttlSeconds }: Clea
       workflowType: cleanupWorkflow,
       workflowId: 'objects-cleanup-run',
       taskQueue,
-      args: [ttlSeconds] as [number],
+      // The TTL is the worker's own setting, the one its checks use. Schedules made by earlier
+      // releases stored a TTL here; an update replaces that with nothing, so no stale copy of
+      // the setting lingers in Temporal.
+      args: [] as [],
     },
     // A cleanup still running (say, the database is slow) makes the next one redundant.
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: `${Math.max(intervalSeconds, 60)}s` },

@@ -37,7 +37,6 @@ async function main(): Promise<void> {
     ensureCleanupSchedule(scheduleClient, {
       taskQueue: config.taskQueue,
       intervalSeconds: config.cleanupIntervalSeconds,
-      ttlSeconds: config.objectTtlSeconds,
     }),
   );
   // Upserts take a millisecond or two; a small pool keeps up with hundreds of checks at once.

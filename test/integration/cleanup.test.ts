@@ -26,20 +26,53 @@ describe('expiry on a real Temporal server and PostgreSQL', () => {
     await objects.recordSeen(2, new Date(now - 31_000));
     await objects.recordSeen(3, new Date(now - 5_000));
     await objects.recordSeen(4, new Date(now + 60_000));
-    await ensureCleanupSchedule(stack.client, { taskQueue: stack.taskQueue, intervalSeconds: 1, ttlSeconds: 30 });
+    await ensureCleanupSchedule(stack.client, { taskQueue: stack.taskQueue, intervalSeconds: 1 });
 
     await eventually(async () => ((await stack.rows()).size === 2 ? true : undefined), 'the stale rows to go');
     assert.deepEqual([...(await stack.rows()).keys()], [3, 4]);
   });
 
   it('brings an existing schedule to the current settings instead of failing', async () => {
-    await ensureCleanupSchedule(stack.client, { taskQueue: stack.taskQueue, intervalSeconds: 7, ttlSeconds: 45 });
-    await ensureCleanupSchedule(stack.client, { taskQueue: stack.taskQueue, intervalSeconds: 7, ttlSeconds: 45 });
+    await ensureCleanupSchedule(stack.client, { taskQueue: stack.taskQueue, intervalSeconds: 7 });
+    await ensureCleanupSchedule(stack.client, { taskQueue: stack.taskQueue, intervalSeconds: 7 });
     const description = await stack.client.schedule.getHandle(CLEANUP_SCHEDULE_ID).describe();
     assert.equal(description.spec.intervals?.[0]?.every, 7_000);
     assert.equal(description.policies.overlap, ScheduleOverlapPolicy.SKIP);
     assert.equal(description.action.type, 'startWorkflow');
-    assert.deepEqual(description.action.type === 'startWorkflow' && description.action.args, [45]);
+    assert.deepEqual(description.action.type === 'startWorkflow' && description.action.args, []);
+  });
+
+  it('drops the TTL that a schedule of an earlier release stored as the workflow argument', async () => {
+    const handle = stack.client.schedule.getHandle(CLEANUP_SCHEDULE_ID);
+    await handle.update((previous) => ({
+      ...previous,
+      action: { ...previous.action, workflowType: 'cleanupWorkflow', args: [45] },
+    }));
+    const before = await handle.describe();
+    assert.deepEqual(before.action.type === 'startWorkflow' && before.action.args, [45]);
+
+    await ensureCleanupSchedule(stack.client, { taskQueue: stack.taskQueue, intervalSeconds: 7 });
+    const after = await handle.describe();
+    assert.deepEqual(after.action.type === 'startWorkflow' && after.action.args, []);
+    assert.equal(after.spec.intervals?.[0]?.every, 7_000);
+  });
+
+  it("deletes by the worker's own TTL, whatever argument the workflow was started with", async () => {
+    const now = Date.now();
+    await objects.recordSeen(81, new Date(now - 15_000));
+    await objects.recordSeen(82, new Date(now - 5_000));
+    const activities = createActivities({
+      objectService: new ObjectServiceClient('http://127.0.0.1:1'),
+      objects,
+      objectTtlSeconds: 10,
+    });
+    // An earlier release's cleanup run passes its schedule's TTL; the worker's setting wins.
+    const deleteWithOldArgument = activities.deleteStaleObjects as (ttlSeconds: number) => Promise<number>;
+    const deleted = (await new MockActivityEnvironment().run(deleteWithOldArgument, 3_600)) as number;
+    assert.ok(deleted >= 1, `deleted ${deleted}`);
+    const rows = await stack.rows();
+    assert.equal(rows.has(81), false);
+    assert.equal(rows.has(82), true);
   });
 
   it('neither asks about nor writes a sighting that expired before its check', async () => {

@@ -55,7 +55,6 @@ async function main(): Promise<void> {
     const cleanup = await stack.client.workflow.start(cleanupWorkflow, {
       workflowId: 'cleanup',
       taskQueue: stack.taskQueue,
-      args: [30],
     });
     await cleanup.result();
 
