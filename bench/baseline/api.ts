@@ -1,5 +1,5 @@
 import type { ConfirmChannel } from 'amqplib';
-import { buildApi } from '../../src/api/server';
+import { buildApp } from '../../src/api/app';
 import { RecorderUnavailableError, type CallbackRecorder } from '../../src/api/callback-recorder';
 import type { AcceptedCallback } from '../../src/temporal/callback-workflow-start';
 import { createLogger } from '../../src/logger';
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const settings = queueSettingsFromEnv();
   const connection = await connectQueue(settings);
   const channel = await connection.createConfirmChannel();
-  const app = buildApi({
+  const app = buildApp({
     recorder: new QueueSightingRecorder(channel, settings.queue),
     // The baseline's API never touches the database; readiness is not part of the comparison.
     isDatabaseReachable: async () => true,

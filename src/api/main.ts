@@ -3,7 +3,7 @@ import { connectDatabase, isDatabaseReachable } from '../db/prisma';
 import { exitOnFatalError, onShutdownSignal } from '../lifecycle';
 import { createLogger } from '../logger';
 import { lazyClient } from '../temporal/client';
-import { buildApi } from './server';
+import { buildApp } from './app';
 import { temporalOrOutboxRecorder } from './outbox-callback-recorder';
 import { RECORDER_GRPC_RETRY } from './temporal-callback-recorder';
 
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const client = lazyClient(config, RECORDER_GRPC_RETRY);
   // Readiness probes, and outbox inserts while Temporal is away.
   const db = connectDatabase(databaseUrlOf(config), 10);
-  const app = buildApi({
+  const app = buildApp({
     recorder: temporalOrOutboxRecorder(client, config.taskQueue, db),
     isDatabaseReachable: () => isDatabaseReachable(db),
     callbackToken: config.callbackToken,

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
-import { buildApi } from '../../src/api/server';
+import { buildApp } from '../../src/api/app';
 import { launchChromium, saveScreenshot } from '../support/browser';
 import { InMemoryRecorder } from '../support/in-memory-recorder';
 
@@ -13,7 +13,7 @@ let docsUrl: string;
 let browser: Browser;
 
 before(async () => {
-  app = buildApi({ recorder: new InMemoryRecorder(), isDatabaseReachable: async () => true });
+  app = buildApp({ recorder: new InMemoryRecorder(), isDatabaseReachable: async () => true });
   docsUrl = `${await app.listen({ port: 0, host: '127.0.0.1' })}/docs`;
   browser = await launchChromium();
 });

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { temporalOrOutboxRecorder } from '../../src/api/outbox-callback-recorder';
-import { buildApi } from '../../src/api/server';
+import { buildApp } from '../../src/api/app';
 import { RECORDER_GRPC_RETRY } from '../../src/api/temporal-callback-recorder';
 import { loadConfig } from '../../src/config';
 import { connectDatabase, isDatabaseReachable, type Database } from '../../src/db/prisma';
@@ -36,7 +36,7 @@ export async function startApiOnTemporal(taskQueue: string): Promise<ApiOnTempor
   const apiDb = connectDatabase(proxiedUrl, 2);
   const db = connectDatabase(database.url, 2);
   const client = lazyClient(loadConfig({ TEMPORAL_ADDRESS: server.address }), RECORDER_GRPC_RETRY);
-  const api = buildApi({
+  const api = buildApp({
     recorder: temporalOrOutboxRecorder(client, taskQueue, apiDb),
     isDatabaseReachable: () => isDatabaseReachable(apiDb),
   });

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
-import { buildApi } from '../../src/api/server';
+import { buildApp } from '../../src/api/app';
 import { temporalOrOutboxRecorder } from '../../src/api/outbox-callback-recorder';
 import { RECORDER_GRPC_RETRY } from '../../src/api/temporal-callback-recorder';
 import { loadConfig } from '../../src/config';
@@ -60,7 +60,7 @@ export class TestStack {
     stack.client = lazyClient(loadConfig({ TEMPORAL_ADDRESS: server.address }), RECORDER_GRPC_RETRY);
     stack.workerConnection = await NativeConnection.connect({ address: server.address });
     await stack.startWorker();
-    stack.api = buildApi({
+    stack.api = buildApp({
       recorder: temporalOrOutboxRecorder(stack.client, stack.taskQueue, stack.db),
       isDatabaseReachable: () => isDatabaseReachable(stack.db),
     });

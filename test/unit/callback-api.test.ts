@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { MAX_OBJECT_ID } from '../../src/api/callback-schema';
-import { buildApi } from '../../src/api/server';
+import { buildApp } from '../../src/api/app';
 import { InMemoryRecorder } from '../support/in-memory-recorder';
 
 describe('callback API', () => {
   const recorder = new InMemoryRecorder();
   let databaseUp = true;
-  const app = buildApi({ recorder, isDatabaseReachable: async () => databaseUp });
+  const app = buildApp({ recorder, isDatabaseReachable: async () => databaseUp });
   after(() => app.close());
   beforeEach(() => {
     recorder.calls = [];

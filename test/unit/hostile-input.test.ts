@@ -4,7 +4,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { MAX_OBJECT_ID } from '../../src/api/callback-schema';
-import { buildApi } from '../../src/api/server';
+import { buildApp } from '../../src/api/app';
 import { InMemoryRecorder } from '../support/in-memory-recorder';
 
 const isValidBody = (value: unknown): boolean =>
@@ -25,7 +25,7 @@ function assertErrorShape(statusCode: number, body: string): void {
 
 describe('hostile callback bodies', () => {
   const recorder = new InMemoryRecorder();
-  const app = buildApi({ recorder, isDatabaseReachable: async () => true });
+  const app = buildApp({ recorder, isDatabaseReachable: async () => true });
   after(() => app.close());
   beforeEach(() => {
     recorder.calls = [];
@@ -136,7 +136,7 @@ describe('hostile callback bodies', () => {
 
 describe('callback authentication (CALLBACK_TOKEN)', () => {
   const recorder = new InMemoryRecorder();
-  const app = buildApi({ recorder, isDatabaseReachable: async () => true, callbackToken: 'right-token' });
+  const app = buildApp({ recorder, isDatabaseReachable: async () => true, callbackToken: 'right-token' });
   after(() => app.close());
   beforeEach(() => {
     recorder.calls = [];
@@ -179,7 +179,7 @@ describe('slow clients', () => {
   let app: FastifyInstance;
   let port: number;
   before(async () => {
-    app = buildApi({ recorder: new InMemoryRecorder(), isDatabaseReachable: async () => true, requestTimeoutMs: 500 });
+    app = buildApp({ recorder: new InMemoryRecorder(), isDatabaseReachable: async () => true, requestTimeoutMs: 500 });
     const address = await app.listen({ port: 0, host: '127.0.0.1' });
     port = Number(new URL(address).port);
   });

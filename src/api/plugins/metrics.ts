@@ -1,5 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: ApiMetrics;
+  }
+}
 
 /** The callback API's Prometheus metrics, served at GET /metrics. */
 export class ApiMetrics {
@@ -37,20 +43,25 @@ export class ApiMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
+}
 
-  /** Counts every answer of POST /callback, including the ones Fastify gives before the handler runs. */
-  install(app: FastifyInstance): void {
+/**
+ * Counts every answer of POST /callback, including the ones Fastify gives before the handler runs
+ * (hence a hook on the whole app, not in the route), by the error code the reply carried.
+ */
+export default fp(
+  async (app) => {
+    const metrics = new ApiMetrics();
+    app.decorate('metrics', metrics);
     app.addHook('onResponse', async (request, reply) => {
       if (request.routeOptions.url !== '/callback') return;
       const outcome = reply.statusCode < 300 ? 'accepted' : reply.statusCode === 503 ? 'unavailable' : 'rejected';
-      this.callbacks.inc({
+      metrics.callbacks.inc({
         outcome,
         reason: outcome === 'accepted' ? '' : request.errorCode || `http_${reply.statusCode}`,
       });
-      this.callbackDuration.observe({ outcome }, reply.elapsedTime / 1000);
+      metrics.callbackDuration.observe({ outcome }, reply.elapsedTime / 1000);
     });
-    app.get('/metrics', { schema: { hide: true }, logLevel: 'debug' }, async (_request, reply) =>
-      reply.type(this.registry.contentType).send(await this.registry.metrics()),
-    );
-  }
-}
+  },
+  { name: 'metrics', dependencies: ['error-replies'] },
+);

@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError } from 'fastify';
+import fp from 'fastify-plugin';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -22,7 +23,7 @@ const codeByFastifyError: Record<string, string> = {
 };
 
 /** Maps a request error to the contract's `{ error, message }` body and a status code. */
-export function errorReplyFor(error: FastifyError): { statusCode: number; body: ErrorReply } {
+function errorReplyFor(error: FastifyError): { statusCode: number; body: ErrorReply } {
   if (error.validation) {
     const code = error.validationContext === 'headers' ? 'invalid_header' : 'invalid_body';
     return { statusCode: 400, body: { error: code, message: error.message } };
@@ -37,15 +38,19 @@ export function errorReplyFor(error: FastifyError): { statusCode: number; body: 
   return { statusCode, body: { error: code, message: error.message } };
 }
 
-export function installErrorReplies(app: FastifyInstance): void {
-  app.decorateRequest('errorCode', '');
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const { statusCode, body } = errorReplyFor(error);
-    request.errorCode = body.error;
-    if (statusCode >= 500) request.log.error({ err: error }, 'request failed');
-    return reply.code(statusCode).send(body);
-  });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: 'not_found', message: `no route for ${request.method} ${request.url}` }),
-  );
-}
+/** Every error and unknown route, in every part of the app, is answered in the contract's shape. */
+export default fp(
+  async (app) => {
+    app.decorateRequest('errorCode', '');
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const { statusCode, body } = errorReplyFor(error);
+      request.errorCode = body.error;
+      if (statusCode >= 500) request.log.error({ err: error }, 'request failed');
+      return reply.code(statusCode).send(body);
+    });
+    app.setNotFoundHandler((request, reply) =>
+      reply.code(404).send({ error: 'not_found', message: `no route for ${request.method} ${request.url}` }),
+    );
+  },
+  { name: 'error-replies' },
+);

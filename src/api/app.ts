@@ -1,0 +1,59 @@
+import { createServer } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { CallbackRecorder } from './callback-recorder';
+import { CALLBACK_BODY_LIMIT_BYTES } from './callback-schema';
+import errorReplies from './plugins/error-replies';
+import metrics from './plugins/metrics';
+import openapi from './plugins/openapi';
+import strictJson from './plugins/strict-json';
+import callbackRoutes from './routes/callback';
+import healthRoutes from './routes/health';
+import metricsRoutes from './routes/metrics';
+
+/** How long a client may take to send a whole request; a slow or stalled one is cut off then. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+export interface AppOptions {
+  recorder: CallbackRecorder;
+  isDatabaseReachable: () => Promise<boolean>;
+  /** When set, callbacks must carry `Authorization: Bearer <token>`. */
+  callbackToken?: string;
+  requestTimeoutMs?: number;
+  /** Request logs go here; none when unset (tests). */
+  logger?: FastifyBaseLogger;
+}
+
+/** The callback API's HTTP app, not yet listening. */
+export function buildApp(options: AppOptions): FastifyInstance {
+  const { recorder, isDatabaseReachable, callbackToken, logger } = options;
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const app = Fastify({
+    ...(logger ? { loggerInstance: logger } : { logger: false }),
+    bodyLimit: CALLBACK_BODY_LIMIT_BYTES,
+    // Node enforces header and request timeouts only when it sweeps its connections, every 30 s
+    // by default; sweeping often is what actually stops slow clients from piling up.
+    serverFactory: (handler) =>
+      createServer(
+        {
+          requestTimeout,
+          headersTimeout: requestTimeout,
+          connectionsCheckingInterval: Math.min(1_000, requestTimeout),
+        },
+        handler,
+      ),
+    connectionTimeout: requestTimeout,
+    keepAliveTimeout: 10_000,
+    // Fastify's default coerces types ("7" → 7, null → 0); the contract wants such ids rejected.
+    // `example` is for the OpenAPI document; validation ignores it.
+    ajv: { customOptions: { coerceTypes: false, allErrors: false, keywords: ['example'] } },
+  });
+  app.register(strictJson);
+  app.register(errorReplies);
+  app.register(metrics);
+  app.register(openapi);
+  app.register(metricsRoutes);
+  app.register(callbackRoutes, { recorder, callbackToken });
+  // Probes come every few seconds from every orchestrator: their request logs are debug.
+  app.register(healthRoutes, { recorder, isDatabaseReachable, logLevel: 'debug' });
+  return app;
+}
