@@ -1,12 +1,9 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { temporalOrOutboxRecorder } from '../../src/api/outbox-callback-recorder';
-import { buildApp } from '../../src/api/app';
-import { RECORDER_GRPC_RETRY } from '../../src/api/temporal-callback-recorder';
+import { createApi } from '../../src/api/create-api';
 import { loadConfig } from '../../src/config';
-import { connectDatabase, isDatabaseReachable, type Database } from '../../src/db/prisma';
+import { connectDatabase, type Database } from '../../src/db/prisma';
 import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
-import { lazyClient } from '../../src/temporal/client';
 import { createTestDatabase, type TestDatabase } from './database';
 import { freePort } from './ports';
 import { proxyDatabase, type TcpProxy } from './tcp-proxy';
@@ -33,13 +30,19 @@ export async function startApiOnTemporal(taskQueue: string): Promise<ApiOnTempor
     createTestDatabase(),
   ]);
   const { proxy: databaseProxy, url: proxiedUrl } = await proxyDatabase(database.url, await freePort());
-  const apiDb = connectDatabase(proxiedUrl, 2);
   const db = connectDatabase(database.url, 2);
-  const client = lazyClient(loadConfig({ TEMPORAL_ADDRESS: server.address }), RECORDER_GRPC_RETRY);
-  const api = buildApp({
-    recorder: temporalOrOutboxRecorder(client, taskQueue, apiDb),
-    isDatabaseReachable: () => isDatabaseReachable(apiDb),
-  });
+  const {
+    app: api,
+    client,
+    close,
+  } = createApi(
+    loadConfig({
+      TEMPORAL_ADDRESS: server.address,
+      DATABASE_URL: proxiedUrl,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      LOG_LEVEL: 'silent',
+    }),
+  );
   return {
     server,
     client,
@@ -55,9 +58,8 @@ export async function startApiOnTemporal(taskQueue: string): Promise<ApiOnTempor
         payload: { object_ids: objectIds },
       }),
     stop: async () => {
-      await api.close();
-      await client.connection.close();
-      await Promise.all([apiDb.$disconnect(), db.$disconnect()]);
+      await close();
+      await db.$disconnect();
       await databaseProxy.cut();
       await server.stop();
       await database.drop();

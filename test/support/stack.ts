@@ -1,13 +1,9 @@
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/api/app';
-import { temporalOrOutboxRecorder } from '../../src/api/outbox-callback-recorder';
-import { RECORDER_GRPC_RETRY } from '../../src/api/temporal-callback-recorder';
+import { createApi, type Api } from '../../src/api/create-api';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
-import { lazyClient } from '../../src/temporal/client';
-import { connectDatabase, isDatabaseReachable, type Database } from '../../src/db/prisma';
+import { connectDatabase, type Database } from '../../src/db/prisma';
 import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
 import { createPresenceWorker } from '../../src/worker/presence-worker';
 import { checkStateQuery, objectWorkflowId, type ObjectCheckState } from '../../src/workflows';
@@ -34,7 +30,7 @@ export class TestStack {
   database!: TestDatabase;
   db!: Database;
   client!: Client;
-  api!: FastifyInstance;
+  api!: Api;
   callbackUrl!: string;
   private workerConnection!: NativeConnection;
   private worker?: { worker: Worker; running: Promise<void>; close: () => Promise<void> };
@@ -57,14 +53,20 @@ export class TestStack {
     stack.server = server;
     stack.database = database;
     stack.db = connectDatabase(database.url);
-    stack.client = lazyClient(loadConfig({ TEMPORAL_ADDRESS: server.address }), RECORDER_GRPC_RETRY);
     stack.workerConnection = await NativeConnection.connect({ address: server.address });
     await stack.startWorker();
-    stack.api = buildApp({
-      recorder: temporalOrOutboxRecorder(stack.client, stack.taskQueue, stack.db),
-      isDatabaseReachable: () => isDatabaseReachable(stack.db),
-    });
-    stack.callbackUrl = `${await stack.api.listen({ port: 0, host: '127.0.0.1' })}/callback`;
+    stack.api = createApi(
+      loadConfig({
+        PORT: String(await freePort()),
+        DATABASE_URL: database.url,
+        TEMPORAL_ADDRESS: server.address,
+        TEMPORAL_TASK_QUEUE: stack.taskQueue,
+        LOG_LEVEL: 'silent',
+      }),
+    );
+    // The tests query Temporal through the API's client.
+    stack.client = stack.api.client;
+    stack.callbackUrl = `${await stack.api.listen()}/callback`;
     return stack;
   }
 
@@ -133,7 +135,6 @@ export class TestStack {
     await this.api?.close();
     await this.stopWorker();
     await this.workerConnection?.close();
-    await this.client?.connection.close();
     await this.db?.$disconnect();
     await this.server?.stop();
     await this.database?.drop();

@@ -1,0 +1,45 @@
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { databaseUrlOf, type Config } from '../config';
+import { connectDatabase, isDatabaseReachable } from '../db/prisma';
+import { createLogger, type Logger } from '../logger';
+import { lazyClient } from '../temporal/client';
+import { buildApp } from './app';
+import { temporalOrOutboxRecorder } from './outbox-callback-recorder';
+import { RECORDER_GRPC_RETRY } from './temporal-callback-recorder';
+
+/** The callback API process: its app and the connections behind it. */
+export interface Api {
+  app: FastifyInstance;
+  /** Connects on first use, so the API takes callbacks into the outbox while Temporal is away. */
+  client: Client;
+  /** Listens on the configured HOST and PORT; resolves with the address. */
+  listen(): Promise<string>;
+  /** Stops taking connections, waits for in-flight callbacks to be recorded, then disconnects. */
+  close(): Promise<void>;
+}
+
+/**
+ * Everything the API process runs, from its configuration: the app, recording in Temporal and,
+ * while Temporal is away, in the database's outbox. `logger` defaults to one at LOG_LEVEL.
+ */
+export function createApi(config: Config, { logger }: { logger?: Logger } = {}): Api {
+  const client = lazyClient(config, RECORDER_GRPC_RETRY);
+  // Readiness probes, and outbox inserts while Temporal is away.
+  const db = connectDatabase(databaseUrlOf(config), 10);
+  const app = buildApp({
+    recorder: temporalOrOutboxRecorder(client, config.taskQueue, db),
+    isDatabaseReachable: () => isDatabaseReachable(db),
+    callbackToken: config.callbackToken,
+    logger: logger ?? createLogger(config.logLevel, 'api'),
+  });
+  return {
+    app,
+    client,
+    listen: () => app.listen({ port: config.port, host: config.host }),
+    close: async () => {
+      await app.close();
+      await Promise.all([client.connection.close(), db.$disconnect()]);
+    },
+  };
+}
