@@ -74,35 +74,6 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export interface Config {
-  port: number;
-  /** Interface the API listens on: loopback unless HOST says otherwise (the container image sets 0.0.0.0). */
-  host: string;
-  objectServiceUrl: string;
-  /** Undefined when the operator configured none: `npm start` then embeds one. */
-  databaseUrl: string | undefined;
-  /**
-   * The Temporal address the operator configured (TEMPORAL_ADDRESS, else the profile's); undefined
-   * when there is none: `npm start` then runs a dev server, and temporalAddressOf() gives its address.
-   */
-  temporalAddress: string | undefined;
-  temporalNamespace: string;
-  /** TLS to Temporal with any certificate already read; `true`: TLS with the system's roots; undefined: plain text. */
-  temporalTls: TLSConfig | boolean | undefined;
-  temporalApiKey: string | undefined;
-  /** gRPC headers sent with every Temporal call (TEMPORAL_GRPC_META_*, or the profile's grpc_meta). */
-  temporalGrpcMeta: Record<string, string> | undefined;
-  taskQueue: string;
-  objectTtlSeconds: number;
-  cleanupIntervalSeconds: number;
-  logLevel: string;
-  callbackToken: string | undefined;
-  workerMetricsPort: number;
-  workerHealthPort: number;
-  /** Per worker: N workers send the object service at most N times this many requests at once. */
-  objectServiceMaxConcurrency: number;
-}
-
 /**
  * Reads `.env` from `directory` into `target` when the file exists. A variable already set there
  * wins over the file, unless it is empty (empty counts as unset everywhere in this service).
@@ -131,7 +102,7 @@ export function loadDotEnv(
  * Called without an argument (or with process.env itself), it first reads `.env` from the current
  * directory into process.env (see loadDotEnv); given any other object, it reads only that object.
  */
-export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env) {
   if (environment === process.env) loadDotEnv();
   // Empty strings count as unset, the way .env files and compose files usually mean them. An empty
   // TEMPORAL_GRPC_META_<NAME> stays: for Temporal it removes that header from the profile's.
@@ -149,13 +120,21 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   if (problems.length > 0 || !temporal) throw new ConfigError(`Invalid configuration. ${problems.join('; ')}`);
   return {
     port: env.PORT,
+    /** Interface the API listens on: loopback unless HOST says otherwise (the container image sets 0.0.0.0). */
     host: env.HOST,
     objectServiceUrl: env.OBJECT_SERVICE_URL.replace(/\/+$/, ''),
+    /** Undefined when the operator configured none: `npm start` then embeds one. */
     databaseUrl: env.DATABASE_URL,
+    /**
+     * The Temporal address the operator configured (TEMPORAL_ADDRESS, else the profile's); undefined
+     * when there is none: `npm start` then runs a dev server, and temporalAddressOf() gives its address.
+     */
     temporalAddress: temporal.address,
     temporalNamespace: temporal.namespace,
+    /** TLS to Temporal with any certificate already read; `true`: TLS with the system's roots; undefined: plain text. */
     temporalTls: temporal.tls,
     temporalApiKey: temporal.apiKey,
+    /** gRPC headers sent with every Temporal call (TEMPORAL_GRPC_META_*, or the profile's grpc_meta). */
     temporalGrpcMeta: temporal.grpcMeta,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     objectTtlSeconds: env.OBJECT_TTL_SECONDS,
@@ -164,9 +143,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     callbackToken: env.CALLBACK_TOKEN,
     workerMetricsPort: env.WORKER_METRICS_PORT,
     workerHealthPort: env.WORKER_HEALTH_PORT,
+    /** Per worker: N workers send the object service at most N times this many requests at once. */
     objectServiceMaxConcurrency: env.OBJECT_SERVICE_MAX_CONCURRENCY,
   };
 }
+
+/** What the service's parts run on: each variable's type comes from its specification, not written again here. */
+export type Config = ReturnType<typeof loadConfig>;
 
 export const databaseUrlOf = (config: Config): string => config.databaseUrl ?? EMBEDDED_DATABASE_URL;
 export const temporalAddressOf = (config: Config): string => config.temporalAddress ?? EMBEDDED_TEMPORAL_ADDRESS;
