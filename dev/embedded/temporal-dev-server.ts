@@ -19,6 +19,8 @@ export interface DevServerOptions {
   metricsPort?: number;
   /** The server's own log level on stderr. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Server settings, as `--dynamic-config-value KEY=VALUE` (e.g. history limits, to reach them quickly). */
+  dynamicConfig?: Record<string, string | number | boolean>;
   /**
    * Custom search attributes the namespace starts with; the service's own (ObjectId) when unset.
    * An empty list gives a namespace like a cluster set up without them.
@@ -100,6 +102,10 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   const address = `127.0.0.1:${options.port}`;
   const cli = findTemporalCli() ?? (await installTemporalCli(options.log ?? (() => undefined)));
   const searchAttributes = options.searchAttributes ?? [OBJECT_ID_SEARCH_ATTRIBUTE];
+  const dynamicConfigArgs = Object.entries(options.dynamicConfig ?? {}).flatMap(([key, value]) => [
+    '--dynamic-config-value',
+    `${key}=${JSON.stringify(value)}`,
+  ]);
   if (!cli) {
     const env = await TestWorkflowEnvironment.createLocal({
       server: {
@@ -110,6 +116,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
         dbFilename: options.dbFilename,
         namespace,
         searchAttributes,
+        extraArgs: dynamicConfigArgs,
       },
     });
     return { address, stop: () => env.teardown() };
@@ -132,6 +139,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   for (const { name, type } of searchAttributes)
     args.push('--search-attribute', `${name}=${TypedSearchAttributes.toMetadataType(type)}`);
+  args.push(...dynamicConfigArgs);
   // Write-ahead logging halves the cost of each write against SQLite's default rollback journal
   // (measured with 200 concurrent signal-with-starts), with the same durability on commit.
   if (options.dbFilename) args.push('--db-filename', options.dbFilename, '--sqlite-pragma', 'journal_mode=wal');
