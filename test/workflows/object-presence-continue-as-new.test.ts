@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Context } from '@temporalio/activity';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { CheckOutcome } from '../../src/activities';
+import { objectPresenceWorkflow, objectWorkflowId, sightedSignal, type ObjectPresenceInput } from '../../src/workflows';
+import { Calls, WorkflowTestServer } from './support';
+
+const IDLE_MS = 1_000;
+/**
+ * The server suggests continue-as-new once a run's history has this many events (4,096 by
+ * default): a handful of checks here instead of hundreds.
+ */
+const SUGGEST_CONTINUE_AS_NEW_AT = 20;
+
+describe('objectPresenceWorkflow continuing as new, on a real Temporal server, checks stubbed', () => {
+  let temporal: WorkflowTestServer;
+
+  before(async () => {
+    temporal = await WorkflowTestServer.start({
+      'limit.historyCount.suggestContinueAsNew': SUGGEST_CONTINUE_AS_NEW_AT,
+    });
+  });
+  after(() => temporal?.stop());
+
+  it('carries the waiting sighting and the idle window over to the new run', async () => {
+    const objectId = 1;
+    const calls = new Calls<{ receivedAtMs: number; runId: string }>();
+    const activities = {
+      checkObject(_objectId: number, receivedAtMs: number): Promise<CheckOutcome> {
+        calls.record({ receivedAtMs, runId: String(Context.current().info.workflowExecution?.runId) });
+        return Promise.resolve('recorded');
+      },
+    };
+    await temporal.withWorker(activities, async (taskQueue) => {
+      const t0 = Date.now();
+      const handle = await temporal.client.workflow.signalWithStart(objectPresenceWorkflow, {
+        workflowId: objectWorkflowId(objectId),
+        taskQueue,
+        args: [{ objectId, idleTimeoutMs: IDLE_MS }],
+        signal: sightedSignal,
+        signalArgs: [t0],
+      });
+      const firstRunId = handle.signaledRunId;
+      await calls.reach(1);
+      // One sighting after another, each once the previous one is checked, until a check runs
+      // in a new run.
+      let sent = 1;
+      while (calls.list.at(-1)?.runId === firstRunId) {
+        assert.ok(sent < 15, `no continue-as-new after ${sent} sightings`);
+        await handle.signal(sightedSignal, t0 + sent);
+        sent += 1;
+        await calls.reach(sent);
+      }
+      await handle.result();
+
+      // Every sighting checked once, in order: the one waiting at the switch was checked first
+      // thing in the new run, not lost and not checked twice.
+      const checked = calls.list.map(({ receivedAtMs }) => receivedAtMs - t0);
+      assert.deepEqual(
+        checked,
+        Array.from({ length: sent }, (_, i) => i),
+      );
+      const secondRunId = calls.list.at(-1)!.runId;
+      assert.ok(calls.list.slice(0, -1).every(({ runId }) => runId === firstRunId));
+
+      const firstRun = temporal.client.workflow.getHandle(objectWorkflowId(objectId), firstRunId);
+      assert.equal((await firstRun.describe()).status.name, 'CONTINUED_AS_NEW');
+      const events = (await firstRun.fetchHistory()).events ?? [];
+      const continued = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes;
+      assert.ok(continued, 'the first run ends in continue-as-new');
+      assert.equal(continued.newExecutionRunId, secondRunId);
+      const input = defaultPayloadConverter.fromPayload<ObjectPresenceInput>(continued.input!.payloads![0]!);
+      assert.deepEqual(input, { objectId, pendingReceivedAtMs: t0 + sent - 1, idleTimeoutMs: IDLE_MS });
+      // The new run kept the short window: it completed within seconds, not 30 s.
+      assert.equal((await handle.describe()).status.name, 'COMPLETED');
+    });
+  });
+});

@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Context } from '@temporalio/activity';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { CheckOutcome } from '../../src/activities';
+import { checkStateQuery, objectPresenceWorkflow, objectWorkflowId, sightedSignal } from '../../src/workflows';
+import { eventually } from '../support/wait';
+import { Calls, Gate, sleep, WorkflowTestServer } from './support';
+
+/** A second instead of 30: room enough to sight an object again within it, on a busy machine too. */
+const IDLE_MS = 1_000;
+
+interface Check {
+  objectId: number;
+  receivedAtMs: number;
+  runId: string;
+}
+
+/** A checkObject stub: records each check, and lets the test decide how each one ends. */
+function checkStub(outcome: (check: Check, index: number) => CheckOutcome | Promise<CheckOutcome>) {
+  const calls = new Calls<Check>();
+  const activities = {
+    checkObject(objectId: number, receivedAtMs: number): Promise<CheckOutcome> {
+      const check = { objectId, receivedAtMs, runId: String(Context.current().info.workflowExecution?.runId) };
+      calls.record(check);
+      return Promise.resolve(outcome(check, calls.list.length - 1));
+    },
+  };
+  return { calls, activities };
+}
+
+let nextObjectId = 1;
+
+/** Signal-with-starts the object's workflow as the hand-out does, with a short idle window. */
+function sight(client: Client, taskQueue: string, objectId: number, receivedAtMs: number) {
+  return client.workflow.signalWithStart(objectPresenceWorkflow, {
+    workflowId: objectWorkflowId(objectId),
+    taskQueue,
+    args: [{ objectId, idleTimeoutMs: IDLE_MS }],
+    signal: sightedSignal,
+    signalArgs: [receivedAtMs],
+  });
+}
+
+const rejected = () =>
+  ApplicationFailure.create({ type: 'ObjectService.rejected', message: 'invalid id', nonRetryable: true });
+
+describe('objectPresenceWorkflow on a real Temporal server, checks stubbed', () => {
+  let temporal: WorkflowTestServer;
+
+  before(async () => {
+    temporal = await WorkflowTestServer.start();
+  });
+  after(() => temporal?.stop());
+
+  it('coalesces sightings that arrive during a check into one more check of the newest', async () => {
+    const objectId = nextObjectId++;
+    const firstCheck = new Gate<CheckOutcome>();
+    const { calls, activities } = checkStub((_check, index) => (index === 0 ? firstCheck.promise : 'recorded'));
+    await temporal.withWorker(activities, async (taskQueue) => {
+      const t0 = Date.now();
+      const handle = await sight(temporal.client, taskQueue, objectId, t0);
+      await calls.reach(1);
+      // The newest is not the last one sent: the newest receipt time wins, not the latest signal.
+      for (const receivedAtMs of [t0 + 100, t0 + 300, t0 + 200, t0 + 300, t0 + 100]) {
+        await handle.signal(sightedSignal, receivedAtMs);
+      }
+      firstCheck.open('recorded');
+      await handle.result();
+      assert.deepEqual(
+        calls.list.map(({ receivedAtMs }) => receivedAtMs),
+        [t0, t0 + 300],
+      );
+    });
+  });
+
+  it('completes once the idle window passes without a sighting', async () => {
+    const objectId = nextObjectId++;
+    let checkedAt = 0;
+    const { calls, activities } = checkStub(() => {
+      checkedAt = Date.now();
+      return 'offline';
+    });
+    await temporal.withWorker(activities, async (taskQueue) => {
+      const handle = await sight(temporal.client, taskQueue, objectId, Date.now());
+      await handle.result();
+      const idleFor = Date.now() - checkedAt;
+      assert.equal(calls.list.length, 1);
+      assert.ok(idleFor >= IDLE_MS, `completed ${idleFor} ms after its check, before the idle window passed`);
+      assert.ok(idleFor < IDLE_MS + 5_000, `completed ${idleFor} ms after its check`);
+      assert.equal((await handle.describe()).status.name, 'COMPLETED');
+    });
+  });
+
+  it('takes a sighting that arrives within the idle window into the same run', async () => {
+    const objectId = nextObjectId++;
+    let checkedAt = 0;
+    const { calls, activities } = checkStub(() => {
+      checkedAt = Date.now();
+      return 'recorded';
+    });
+    await temporal.withWorker(activities, async (taskQueue) => {
+      const t0 = Date.now();
+      const handle = await sight(temporal.client, taskQueue, objectId, t0);
+      await calls.reach(1);
+      await sleep(IDLE_MS / 3);
+      const again = await sight(temporal.client, taskQueue, objectId, t0 + 1);
+      await calls.reach(2);
+      await handle.result();
+      const idleFor = Date.now() - checkedAt;
+
+      assert.equal(again.signaledRunId, handle.signaledRunId, 'the second sighting started a new run');
+      assert.deepEqual(
+        calls.list.map(({ receivedAtMs, runId }) => [receivedAtMs, runId]),
+        [
+          [t0, handle.signaledRunId],
+          [t0 + 1, handle.signaledRunId],
+        ],
+      );
+      // The window starts again after each check.
+      assert.ok(idleFor >= IDLE_MS, `completed ${idleFor} ms after its second check`);
+    });
+  });
+
+  it('checks a sighting that came in while a check failed for good, instead of failing', async () => {
+    const objectId = nextObjectId++;
+    const t0 = Date.now();
+    const failing = new Gate<CheckOutcome>();
+    const { calls, activities } = checkStub(({ receivedAtMs }) => (receivedAtMs === t0 ? failing.promise : 'offline'));
+    await temporal.withWorker(activities, async (taskQueue) => {
+      const handle = await sight(temporal.client, taskQueue, objectId, t0);
+      await calls.reach(1);
+      await handle.signal(sightedSignal, t0 + 1);
+      failing.fail(rejected());
+
+      // A check shorter than a workflow task: the server turns down the workflow's failure
+      // because a sighting is waiting unread, and the workflow, run again with both sightings,
+      // coalesces them into one check of the newer.
+      await handle.result();
+      assert.equal((await handle.describe()).status.name, 'COMPLETED');
+      const checked = calls.list.map(({ receivedAtMs }) => receivedAtMs);
+      assert.equal(checked.at(-1), t0 + 1, `checked ${checked.join(', ')}`);
+      assert.equal(checked.filter((receivedAtMs) => receivedAtMs === t0 + 1).length, 1);
+    });
+  });
+
+  it('after a long check fails for good, goes on to the sighting that waited behind it', async () => {
+    const objectId = nextObjectId++;
+    const t0 = Date.now();
+    const failing = new Gate<CheckOutcome>();
+    const { calls, activities } = checkStub(({ receivedAtMs }) => (receivedAtMs === t0 ? failing.promise : 'offline'));
+    await temporal.withWorker(activities, async (taskQueue) => {
+      // A check that outlasts most of a workflow task's timeout (retries against a struggling
+      // object service, say) lets the workflow take in sightings while it runs. A one-second
+      // timeout brings that about in a second instead of eight.
+      const handle = await temporal.client.workflow.signalWithStart(objectPresenceWorkflow, {
+        workflowId: objectWorkflowId(objectId),
+        taskQueue,
+        args: [{ objectId, idleTimeoutMs: IDLE_MS }],
+        signal: sightedSignal,
+        signalArgs: [t0],
+        workflowTaskTimeout: '1s',
+      });
+      await calls.reach(1);
+      await handle.signal(sightedSignal, t0 + 1);
+      await eventually(async () => {
+        const state = await handle.query(checkStateQuery);
+        return state.checking && state.pendingReceivedAtMs === t0 + 1 ? true : undefined;
+      }, 'the workflow to hold the newer sighting while the check runs');
+      failing.fail(rejected());
+
+      await handle.result();
+      assert.equal((await handle.describe()).status.name, 'COMPLETED');
+      assert.deepEqual(
+        calls.list.map(({ receivedAtMs }) => receivedAtMs),
+        [t0, t0 + 1],
+      );
+    });
+  });
+
+  it('fails, visibly, when a check fails for good and no newer sighting waits', async () => {
+    const objectId = nextObjectId++;
+    const { calls, activities } = checkStub(() => Promise.reject(rejected()));
+    await temporal.withWorker(activities, async (taskQueue) => {
+      const handle = await sight(temporal.client, taskQueue, objectId, Date.now());
+      await assert.rejects(handle.result(), (error) => {
+        assert.ok(error instanceof WorkflowFailedError);
+        assert.ok(error.cause instanceof ApplicationFailure, String(error.cause));
+        assert.equal(error.cause.type, 'ObjectService.rejected');
+        return true;
+      });
+      assert.equal((await handle.describe()).status.name, 'FAILED');
+      assert.equal(calls.list.length, 1, 'a failure for good is not retried');
+    });
+  });
+});
