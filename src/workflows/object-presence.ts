@@ -81,7 +81,10 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
     } catch (error) {
       lastOutcome = 'failed';
       // A check that failed for good (the object service rejected the id) fails the workflow,
-      // visibly, unless a newer sighting is waiting: that one gets its own check.
+      // visibly, unless a newer sighting is waiting: that one gets its own check. This branch
+      // sees a newer sighting only when it came in a later workflow task than the check began
+      // in (a long check, with retries). One that comes during the same task makes the server
+      // refuse the failure; the task then runs again with both sightings, coalesced.
       if (!(error instanceof TemporalFailure) || pendingReceivedAtMs === undefined) throw error;
       log.warn('status check failed; checking the newer sighting', { objectId, error: error.message });
     } finally {
