@@ -3,10 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { Client, Connection, type ConnectionLike } from '@temporalio/client';
 import { noopMetricMeter, SearchAttributeType } from '@temporalio/common';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
-import { MockActivityEnvironment, TestWorkflowEnvironment } from '@temporalio/testing';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
-import { findTemporalCli, startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
+import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
 import { AdaptiveConcurrency } from '../../src/activities/adaptive-concurrency';
 import { createHandOut } from '../../src/activities/hand-out';
 import { connectDatabase, type Database } from '../../src/db/prisma';
@@ -136,23 +136,24 @@ describe('the ObjectId search attribute on object workflows, on real Temporal de
   });
 
   describe('on a server that suggests continue-as-new after a few checks', () => {
-    let env: TestWorkflowEnvironment;
+    let server: DevServer;
+    let client: Client;
     before(async () => {
-      const cli = findTemporalCli();
-      env = await TestWorkflowEnvironment.createLocal({
-        server: {
-          executable: cli ? { type: 'existing-path', path: cli } : undefined,
-          ip: '127.0.0.1',
-          searchAttributes: [OBJECT_ID_SEARCH_ATTRIBUTE],
-          extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=20', '--log-level', 'error'],
-        },
+      server = await startTemporalDevServer({
+        port: await freePort(),
+        logLevel: 'error',
+        // 4,096 events by default: a handful of sightings here instead of hundreds.
+        dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 20 },
       });
+      client = new Client({ connection: await Connection.connect({ address: server.address }) });
     });
-    after(() => env?.teardown());
+    after(async () => {
+      await client?.connection.close();
+      await server?.stop();
+    });
 
     it('is carried into every run the object workflow continues as', async () => {
-      const { client } = env;
-      const stop = await runWorker(env.address);
+      const stop = await runWorker(server.address);
       const objectId = 740;
       const handle = client.workflow.getHandle(objectWorkflowId(objectId));
       try {
