@@ -5,7 +5,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { connect, type Channel } from 'amqplib';
-import { Connection } from '@temporalio/client';
 import { Client } from 'pg';
 import { stopChild } from '../dev/embedded/child-process';
 import { startTemporalDevServer } from '../dev/embedded/temporal-dev-server';
@@ -136,8 +135,10 @@ export class ProjectSystem extends SystemWithDatabase {
     await this.emptyTable();
     const server = await startBenchDevServer();
     const port = await freePort();
+    const workerHealthPort = await freePort();
     const env = {
       PORT: String(port),
+      WORKER_HEALTH_PORT: String(workerHealthPort),
       OBJECT_SERVICE_URL: objectServiceUrl,
       OBJECT_SERVICE_MAX_CONCURRENCY: String(MAX_CONCURRENT_CHECKS),
       DATABASE_URL: this.database.url,
@@ -151,7 +152,7 @@ export class ProjectSystem extends SystemWithDatabase {
     const worker = spawnNode(['dist/worker/main.js'], env, `project-${scenario}-worker`);
     const api = spawnNode(['dist/api/main.js'], env, `project-${scenario}-api`);
     await Promise.all([
-      waitForWorkflowPollers(server.address, this.taskQueue),
+      waitForHttp(`http://127.0.0.1:${workerHealthPort}/readyz`),
       waitForHttp(`http://127.0.0.1:${port}/readyz`),
     ]);
     return {
@@ -317,26 +318,6 @@ async function withAmqp<T>(fn: (channel: Channel) => Promise<T>): Promise<T> {
 
 function waitForHttp(url: string): Promise<true> {
   return eventually(async () => ((await fetch(url)).ok ? true : undefined), url, 60_000);
-}
-
-/** The worker is ready once it polls its task queue. */
-async function waitForWorkflowPollers(address: string, taskQueue: string): Promise<void> {
-  const connection = await Connection.connect({ address });
-  try {
-    await eventually(
-      async () => {
-        const { pollers } = await connection.workflowService.describeTaskQueue({
-          namespace: 'default',
-          taskQueue: { name: taskQueue },
-        });
-        return pollers.length > 0 ? true : undefined;
-      },
-      `a worker polling ${taskQueue}`,
-      60_000,
-    );
-  } finally {
-    await connection.close();
-  }
 }
 
 function waitForConsumer(queue: string): Promise<true> {

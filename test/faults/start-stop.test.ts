@@ -36,6 +36,7 @@ describe('npm start, stopped with Ctrl-C', () => {
         PORT: String(port),
         DATABASE_URL: database.url,
         WORKER_METRICS_PORT: String(await freePort()),
+        WORKER_HEALTH_PORT: String(await freePort()),
         LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
