@@ -14,6 +14,8 @@ interface Readiness {
   body: { status: string; worker: string; database: boolean };
 }
 
+const READY = { status: 'ready', worker: 'RUNNING', database: true };
+
 describe("the worker's probes, on a real Temporal server and PostgreSQL", () => {
   let server: DevServer;
   let database: TestDatabase;
@@ -71,11 +73,7 @@ describe("the worker's probes, on a real Temporal server and PostgreSQL", () => 
 
   it('answers ready once the worker runs', async () => {
     running = worker.run();
-    assert.deepEqual((await readinessBecomes(200, 'the worker to be ready')).body, {
-      status: 'ready',
-      worker: 'RUNNING',
-      database: true,
-    });
+    assert.deepEqual((await readinessBecomes(200, 'the worker to be ready')).body, READY);
   });
 
   it('answers 503 while the database is away, and ready again once it is back', async () => {
@@ -87,11 +85,7 @@ describe("the worker's probes, on a real Temporal server and PostgreSQL", () => 
     });
     assert.equal((await fetch(`${healthUrl}/healthz`)).status, 200, 'still live');
     await proxy.open();
-    assert.deepEqual((await readinessBecomes(200, 'the worker to be ready again')).body, {
-      status: 'ready',
-      worker: 'RUNNING',
-      database: true,
-    });
+    assert.deepEqual((await readinessBecomes(200, 'the worker to be ready again')).body, READY);
   });
 
   it('stops answering once the worker is shut down and everything is released', async () => {
