@@ -1,11 +1,10 @@
 import type { Client } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createApi, type Api } from '../../src/api/create-api';
 import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/logger';
 import { connectDatabase, type Database } from '../../src/db/prisma';
 import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
-import { createPresenceWorker } from '../../src/worker/presence-worker';
+import { createWorker, type PresenceWorkerProcess } from '../../src/worker/create-worker';
 import { checkStateQuery, objectWorkflowId, type ObjectCheckState } from '../../src/workflows';
 import { createTestDatabase, type TestDatabase } from './database';
 import { freePort } from './ports';
@@ -32,8 +31,7 @@ export class TestStack {
   client!: Client;
   api!: Api;
   callbackUrl!: string;
-  private workerConnection!: NativeConnection;
-  private worker?: { worker: Worker; running: Promise<void>; close: () => Promise<void> };
+  private worker?: { worker: PresenceWorkerProcess; running: Promise<void> };
 
   constructor(private readonly options: StackOptions) {}
 
@@ -53,7 +51,6 @@ export class TestStack {
     stack.server = server;
     stack.database = database;
     stack.db = connectDatabase(database.url);
-    stack.workerConnection = await NativeConnection.connect({ address: server.address });
     await stack.startWorker();
     stack.api = createApi(
       loadConfig({
@@ -71,24 +68,25 @@ export class TestStack {
   }
 
   async startWorker(): Promise<void> {
-    const { worker, close } = await createPresenceWorker({
-      connection: this.workerConnection,
-      namespace: 'default',
-      taskQueue: this.taskQueue,
-      objectServiceUrl: this.options.objectServiceUrl,
-      objectTtlSeconds: this.options.objectTtlSeconds ?? 30,
-      maxConcurrentChecks: this.options.maxConcurrentChecks ?? 200,
-      db: this.db,
-      logger: createLogger('error', 'worker'),
+    const config = loadConfig({
+      TEMPORAL_ADDRESS: this.server.address,
+      TEMPORAL_TASK_QUEUE: this.taskQueue,
+      DATABASE_URL: this.database.url,
+      OBJECT_SERVICE_URL: this.options.objectServiceUrl,
+      OBJECT_TTL_SECONDS: String(this.options.objectTtlSeconds ?? 30),
+      OBJECT_SERVICE_MAX_CONCURRENCY: String(this.options.maxConcurrentChecks ?? 200),
+      WORKER_HEALTH_PORT: String(await freePort()),
+      LOG_LEVEL: 'error',
     });
-    this.worker = { worker, running: worker.run(), close };
+    // The tests that need expiry set up its schedule themselves.
+    const worker = await createWorker(config, { cleanupSchedule: false });
+    this.worker = { worker, running: worker.run() };
   }
 
   async stopWorker(): Promise<void> {
     if (!this.worker) return;
-    this.worker.worker.shutdown();
+    await this.worker.worker.shutdown();
     await this.worker.running;
-    await this.worker.close();
     this.worker = undefined;
   }
 
@@ -134,7 +132,6 @@ export class TestStack {
   async stop(): Promise<void> {
     await this.api?.close();
     await this.stopWorker();
-    await this.workerConnection?.close();
     await this.db?.$disconnect();
     await this.server?.stop();
     await this.database?.drop();
