@@ -4,19 +4,19 @@ import { Client, Connection, type ConnectionLike } from '@temporalio/client';
 import { noopMetricMeter, SearchAttributeType } from '@temporalio/common';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
 import { AdaptiveConcurrency } from '../../src/activities/adaptive-concurrency';
 import { createHandOut } from '../../src/activities/hand-out';
-import { connectDatabase, type Database } from '../../src/db/prisma';
+import { loadConfig } from '../../src/config';
 import { callbackWorkflowId, startCallbackWorkflow } from '../../src/temporal/callback-workflow-start';
 import {
   ensureObjectIdSearchAttribute,
   OBJECT_ID_SEARCH_ATTRIBUTE,
   type ObjectIdSearchAttribute,
 } from '../../src/worker/object-id-search-attribute';
-import { createPresenceWorker } from '../../src/worker/presence-worker';
+import { createWorker } from '../../src/worker/create-worker';
 import { checkStateQuery, objectWorkflowId } from '../../src/workflows';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { freePort } from '../support/ports';
@@ -43,7 +43,6 @@ const count = async (client: Client, query: string) => (await client.workflow.co
 describe('the ObjectId search attribute on object workflows, on real Temporal dev servers', () => {
   let objectService: StubObjectService;
   let database: TestDatabase;
-  let db: Database;
 
   before(async () => {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -51,33 +50,29 @@ describe('the ObjectId search attribute on object workflows, on real Temporal de
       answer(response, 200, { id, online: true }),
     );
     database = await createTestDatabase();
-    db = connectDatabase(database.url);
   });
   after(async () => {
-    await db?.$disconnect();
     await database?.drop();
     await objectService?.close();
   });
 
   /** The real worker, start-up check included, on a server; stopped again by the returned function. */
   async function runWorker(address: string, logger = capturingLogger().logger) {
-    const connection = await NativeConnection.connect({ address });
-    const { worker, close } = await createPresenceWorker({
-      connection,
-      namespace: 'default',
-      taskQueue: TASK_QUEUE,
-      objectServiceUrl: objectService.url,
-      objectTtlSeconds: 30,
-      maxConcurrentChecks: 10,
-      db,
-      logger,
-    });
+    const worker = await createWorker(
+      loadConfig({
+        TEMPORAL_ADDRESS: address,
+        TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+        DATABASE_URL: database.url,
+        OBJECT_SERVICE_URL: objectService.url,
+        OBJECT_SERVICE_MAX_CONCURRENCY: '10',
+        WORKER_HEALTH_PORT: String(await freePort()),
+      }),
+      { logger },
+    );
     const running = worker.run();
     return async () => {
-      worker.shutdown();
+      await worker.shutdown();
       await running;
-      await close();
-      await connection.close();
     };
   }
 
