@@ -21,14 +21,13 @@ export interface WorkerDeps {
 
 /** A worker process's parts: its Temporal connection, database pool, worker, outbox relay and probes. */
 export interface PresenceWorkerProcess {
-  readonly worker: Worker;
   /**
    * Polls until the worker stops (the Runtime's shutdown signals, or shutdown()), then releases
    * everything. Checks still running after the shutdown grace time are abandoned, not an error:
    * their workflow tasks time out and another worker repeats them.
    */
   run(): Promise<void>;
-  /** Stops the worker as a shutdown signal would, and resolves once everything is released. */
+  /** Stops the worker as a shutdown signal would; settles like run(), once everything is released. */
   shutdown(): Promise<void>;
 }
 
@@ -88,8 +87,6 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
   }
 
   const created = worker;
-  let released: Promise<void> | undefined;
-  const releaseOnce = () => (released ??= release());
   let running: Promise<void> | undefined;
   const run = () =>
     (running ??= (async () => {
@@ -101,17 +98,17 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
         if (!(error instanceof GracefulShutdownPeriodExpiredError)) throw error;
         logger.warn('checks still running after the shutdown grace time were abandoned; another worker repeats them');
       } finally {
-        await releaseOnce();
+        await release();
       }
     })());
   return {
-    worker: created,
     run,
     shutdown: async () => {
+      // The SDK lets go of a worker's hold on its connection only as run() ends, so a worker that
+      // never ran is run and stopped at once.
+      const stopped = run();
       if (created.getState() === 'RUNNING') created.shutdown();
-      // A worker that failed has already said so to whoever awaits run().
-      await running?.catch(() => undefined);
-      await releaseOnce();
+      await stopped;
     },
   };
 }

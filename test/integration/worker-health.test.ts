@@ -88,6 +88,23 @@ describe("the worker's probes, on a real Temporal server and PostgreSQL", () => 
     assert.deepEqual((await readinessBecomes(200, 'the worker to be ready again')).body, READY);
   });
 
+  it('releases everything when shut down before it ran', async () => {
+    const healthPort = await freePort();
+    const idle = await createWorker(
+      loadConfig({
+        TEMPORAL_ADDRESS: server.address,
+        TEMPORAL_TASK_QUEUE: `presence-health-idle-${process.pid}`,
+        DATABASE_URL: database.url,
+        WORKER_HEALTH_PORT: String(healthPort),
+        LOG_LEVEL: 'silent',
+      }),
+      { cleanupSchedule: false },
+    );
+    assert.equal((await fetch(`http://127.0.0.1:${healthPort}/healthz`)).status, 200);
+    await idle.shutdown();
+    await assert.rejects(fetch(`http://127.0.0.1:${healthPort}/healthz`));
+  });
+
   it('stops answering once the worker is shut down and everything is released', async () => {
     await worker.shutdown();
     await running;
