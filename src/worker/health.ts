@@ -1,5 +1,5 @@
 import type { State } from '@temporalio/worker';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import { withinDeadline } from '../deadline';
 import type { Logger } from '../logger';
 
@@ -36,7 +36,10 @@ const readiness = {
  */
 export async function startWorkerHealth(options: WorkerHealthOptions): Promise<{ close: () => Promise<void> }> {
   // Probes come every few seconds; Fastify's request lines, at info, would drown the worker's own.
-  const app = Fastify({ loggerInstance: options.logger, disableRequestLogging: true });
+  const app = Fastify({
+    loggerInstance: options.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug({ url: request.url, statusCode: reply.statusCode }, 'probe answered');
   });
