@@ -9,6 +9,7 @@ import strictJson from './plugins/strict-json';
 import callbackRoutes from './routes/callback';
 import healthRoutes from './routes/health';
 import metricsRoutes from './routes/metrics';
+import { probeLogController, probeLogging } from '../probe-logging';
 
 /** How long a client may take to send a whole request; a slow or stalled one is cut off then. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -29,6 +30,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
+    logController: probeLogController(),
     bodyLimit: CALLBACK_BODY_LIMIT_BYTES,
     // Node enforces header and request timeouts only when it sweeps its connections, every 30 s
     // by default; sweeping often is what actually stops slow clients from piling up.
@@ -51,9 +53,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.register(errorReplies);
   app.register(metrics);
   app.register(openapi);
+  app.register(probeLogging);
   app.register(metricsRoutes);
   app.register(callbackRoutes, { recorder, callbackToken });
-  // Probes come every few seconds from every orchestrator: their request logs are debug.
-  app.register(healthRoutes, { recorder, isDatabaseReachable, logLevel: 'debug' });
+  app.register(healthRoutes, { recorder, isDatabaseReachable });
   return app;
 }

@@ -1,7 +1,8 @@
 import type { State } from '@temporalio/worker';
-import Fastify, { LogController } from 'fastify';
+import Fastify from 'fastify';
 import { withinDeadline } from '../deadline';
 import type { Logger } from '../logger';
+import { probeLogController, probeLogging } from '../probe-logging';
 
 /** What the worker is before Worker.create has returned: connecting to Temporal, or setting up. */
 export type WorkerHealthState = State | 'STARTING';
@@ -35,14 +36,8 @@ const readiness = {
  * dead one.
  */
 export async function startWorkerHealth(options: WorkerHealthOptions): Promise<{ close: () => Promise<void> }> {
-  // Probes come every few seconds; Fastify's request lines, at info, would drown the worker's own.
-  const app = Fastify({
-    loggerInstance: options.logger,
-    logController: new LogController({ disableRequestLogging: true }),
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.debug({ url: request.url, statusCode: reply.statusCode }, 'probe answered');
-  });
+  const app = Fastify({ loggerInstance: options.logger, logController: probeLogController() });
+  app.register(probeLogging);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { response: { 200: readiness, 503: readiness } } }, async (_request, reply) => {
     const worker = options.workerState();

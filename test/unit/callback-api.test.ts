@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { after, beforeEach, describe, it } from 'node:test';
+import pino from 'pino';
 import { MAX_OBJECT_ID } from '../../src/api/callback-schema';
 import { buildApp } from '../../src/api/app';
 import { InMemoryRecorder } from '../support/in-memory-recorder';
@@ -187,5 +189,41 @@ describe('callback API', () => {
     assert.equal(spec.paths['/metrics'], undefined);
     const ui = await app.inject({ method: 'GET', url: '/docs' });
     assert.ok(ui.statusCode === 200 || ui.statusCode === 302);
+  });
+});
+
+describe('callback API logs', () => {
+  it('logs callbacks at info, and probes and scrapes at debug only', async () => {
+    const lines: Array<{ level: number; msg: string; url?: string; req?: { url: string } }> = [];
+    const logger = pino(
+      { level: 'debug' },
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(JSON.parse(chunk.toString()));
+          done();
+        },
+      }),
+    );
+    const app = buildApp({ recorder: new InMemoryRecorder(), isDatabaseReachable: async () => true, logger });
+    try {
+      for (const url of ['/healthz', '/readyz', '/metrics?name=x']) await app.inject({ method: 'GET', url });
+      await app.inject({ method: 'POST', url: '/callback', payload: { object_ids: [1] } });
+    } finally {
+      await app.close();
+    }
+    const probeLines = lines.filter((line) => line.level >= 30 && /healthz|readyz|metrics/.test(JSON.stringify(line)));
+    assert.deepEqual(probeLines, [], 'no probe line at info or above');
+    assert.deepEqual(
+      lines.filter(({ msg }) => msg === 'probe answered').map(({ level, url }) => ({ level, url })),
+      [
+        { level: 20, url: '/healthz' },
+        { level: 20, url: '/readyz' },
+        { level: 20, url: '/metrics?name=x' },
+      ],
+    );
+    assert.ok(
+      lines.some(({ level, msg, req }) => level === 30 && msg === 'incoming request' && req?.url === '/callback'),
+      'a callback is logged at info',
+    );
   });
 });
