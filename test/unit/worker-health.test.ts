@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import pino from 'pino';
+import { connectDatabase, isDatabaseReachable } from '../../src/db/prisma';
 import { startWorkerHealth, type WorkerHealthState } from '../../src/worker/health';
 import { freePort } from '../support/ports';
 
@@ -72,12 +74,22 @@ describe('worker probes', () => {
   });
 
   it('answers within its deadline when the database hangs', async () => {
-    database = () => new Promise<boolean>(() => undefined);
-    const started = Date.now();
-    const { status, body } = await probe('/readyz');
-    assert.equal(status, 503);
-    assert.deepEqual(body, { status: 'unavailable', worker: 'RUNNING', database: false });
-    assert.ok(Date.now() - started < 3_000, 'within the 3 s a Compose health check waits');
+    // A server that takes connections and never answers, as a hung database does.
+    const connections: Socket[] = [];
+    const hung = createServer((socket) => connections.push(socket));
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const db = connectDatabase(`postgresql://postgres@127.0.0.1:${(hung.address() as AddressInfo).port}/postgres`, 1);
+    database = () => isDatabaseReachable(db);
+    try {
+      const started = Date.now();
+      const { status, body } = await probe('/readyz');
+      assert.equal(status, 503);
+      assert.deepEqual(body, { status: 'unavailable', worker: 'RUNNING', database: false });
+      assert.ok(Date.now() - started < 3_000, 'within the 3 s a Compose health check waits');
+    } finally {
+      for (const socket of connections) socket.destroy();
+      await Promise.all([db.$disconnect(), new Promise((resolve) => hung.close(resolve))]);
+    }
   });
 
   it('logs probes at debug only', async () => {
