@@ -69,16 +69,7 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
         }),
       );
     }
-    const presence = await createPresenceWorker({
-      connection,
-      namespace: config.temporalNamespace,
-      taskQueue: config.taskQueue,
-      objectServiceUrl: config.objectServiceUrl,
-      objectTtlSeconds: config.objectTtlSeconds,
-      maxConcurrentChecks: config.objectServiceMaxConcurrency,
-      db,
-      logger,
-    });
+    const presence = await createPresenceWorker(config, { connection, db, logger });
     worker = presence.worker;
     closePresenceWorker = presence.close;
   } catch (error) {

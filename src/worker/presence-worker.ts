@@ -5,6 +5,7 @@ import { AdaptiveConcurrency } from '../activities/adaptive-concurrency';
 import { createHandOut } from '../activities/hand-out';
 import { ObjectServiceClient } from '../activities/object-service';
 import { ObjectsRepository } from '../activities/objects-repository';
+import type { Config } from '../config';
 import type { Database } from '../db/prisma';
 import type { Logger } from '../logger';
 import { CallbackOutbox } from '../outbox/callback-outbox';
@@ -13,17 +14,9 @@ import { startCallbackWorkflow } from '../temporal/callback-workflow-start';
 import { ensureObjectIdSearchAttribute } from './object-id-search-attribute';
 import { workflowCode } from './workflow-code';
 
-export interface PresenceWorkerOptions {
+/** What the worker process has already opened, shared with its other parts. */
+export interface PresenceWorkerConnections {
   connection: NativeConnection;
-  namespace: string;
-  taskQueue: string;
-  objectServiceUrl: string;
-  objectTtlSeconds: number;
-  /**
-   * Checks this worker runs at once, which is also how many requests it sends the object service
-   * at a time. Checks mostly wait on the slow object service, so this can be high.
-   */
-  maxConcurrentChecks: number;
   db: Database;
   logger: Logger;
 }
@@ -75,36 +68,40 @@ const RELAY_START_DEADLINE_MS = 5_000;
 
 /** A worker that runs the callback, presence and cleanup workflows and their activities. */
 export async function createPresenceWorker(
-  options: PresenceWorkerOptions,
+  config: Config,
+  { connection, db, logger }: PresenceWorkerConnections,
 ): Promise<{ worker: Worker; close: () => Promise<void> }> {
-  const objectService = new ObjectServiceClient(options.objectServiceUrl, { connections: options.maxConcurrentChecks });
+  // Checks mostly wait on the slow object service, so one worker runs many at once, each with its
+  // own request to the object service.
+  const maxConcurrentChecks = config.objectServiceMaxConcurrency;
+  const objectService = new ObjectServiceClient(config.objectServiceUrl, { connections: maxConcurrentChecks });
   // The worker's own connection also carries the hand-outs' signal-with-starts and the relay's starts.
-  const client = new Client({ connection: options.connection, namespace: options.namespace });
+  const client = new Client({ connection, namespace: config.temporalNamespace });
   const relay = new OutboxRelay({
-    outbox: new CallbackOutbox(options.db),
+    outbox: new CallbackOutbox(db),
     start: (callback) =>
       client.withDeadline(Date.now() + RELAY_START_DEADLINE_MS, () =>
-        startCallbackWorkflow(client, options.taskQueue, callback),
+        startCallbackWorkflow(client, config.taskQueue, callback),
       ),
     metrics: outboxMetrics(),
-    logger: options.logger,
+    logger,
   });
-  const objectIdSearchAttribute = await ensureObjectIdSearchAttribute(client, options.namespace, options.logger);
+  const objectIdSearchAttribute = await ensureObjectIdSearchAttribute(client, config.temporalNamespace, logger);
   const worker = await Worker.create({
-    connection: options.connection,
-    namespace: options.namespace,
-    taskQueue: options.taskQueue,
+    connection,
+    namespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
     ...workflowCode(),
     activities: {
       ...createActivities({
         objectService,
-        objects: new ObjectsRepository(options.db),
-        objectTtlSeconds: options.objectTtlSeconds,
+        objects: new ObjectsRepository(db),
+        objectTtlSeconds: config.objectTtlSeconds,
       }),
       handOutSightings: createHandOut({
         client,
-        taskQueue: options.taskQueue,
-        objectTtlSeconds: options.objectTtlSeconds,
+        taskQueue: config.taskQueue,
+        objectTtlSeconds: config.objectTtlSeconds,
         concurrency: handOutConcurrency(),
         metrics: handOutMetrics(),
         objectIdSearchAttribute,
@@ -112,11 +109,11 @@ export async function createPresenceWorker(
     },
     // Local activities are not subject to the task queue's activity rate limit, so this
     // per-worker slot count is what protects the object service.
-    maxConcurrentLocalActivityExecutions: options.maxConcurrentChecks,
+    maxConcurrentLocalActivityExecutions: maxConcurrentChecks,
     // A workflow task stays open while its local activities run, so each check in flight holds a
     // workflow task slot. The extra slots keep tasks without a check (a sighting arriving, an
     // idle timer firing) from queueing behind a full set of checks.
-    maxConcurrentWorkflowTaskExecutions: options.maxConcurrentChecks + 100,
+    maxConcurrentWorkflowTaskExecutions: maxConcurrentChecks + 100,
     // Every new id's first workflow task comes from the shared queue, where the default of 10
     // pollers (2 of them for that queue) waits a loaded server's round trip per task: with a
     // burst of new ids that held dispatch to a few tasks a second. 10 on each queue fixes that.
