@@ -3,10 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { CheckOutcome } from '../../src/activities';
-import { objectPresenceWorkflow, objectWorkflowId, sightedSignal, type ObjectPresenceInput } from '../../src/workflows';
-import { Calls, WorkflowTestServer } from './support';
+import { objectWorkflowId, sightedSignal, type ObjectPresenceInput } from '../../src/workflows';
+import { Calls, IDLE_MS, sight, WorkflowTestServer } from './support';
 
-const IDLE_MS = 1_000;
 /**
  * The server suggests continue-as-new once a run's history has this many events (4,096 by
  * default): a handful of checks here instead of hundreds.
@@ -34,13 +33,7 @@ describe('objectPresenceWorkflow continuing as new, on a real Temporal server, c
     };
     await temporal.withWorker(activities, async (taskQueue) => {
       const t0 = Date.now();
-      const handle = await temporal.client.workflow.signalWithStart(objectPresenceWorkflow, {
-        workflowId: objectWorkflowId(objectId),
-        taskQueue,
-        args: [{ objectId, idleTimeoutMs: IDLE_MS }],
-        signal: sightedSignal,
-        signalArgs: [t0],
-      });
+      const handle = await sight(temporal.client, taskQueue, objectId, t0);
       const firstRunId = handle.signaledRunId;
       await calls.reach(1);
       // One sighting after another, each once the previous one is checked, until a check runs

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CheckOutcome } from '../../src/activities';
-import { checkStateQuery, objectPresenceWorkflow, objectWorkflowId, sightedSignal } from '../../src/workflows';
+import { checkStateQuery, sightedSignal } from '../../src/workflows';
 import { eventually } from '../support/wait';
-import { Calls, Gate, sleep, WorkflowTestServer } from './support';
-
-/** A second instead of 30: room enough to sight an object again within it, on a busy machine too. */
-const IDLE_MS = 1_000;
+import { Calls, Gate, IDLE_MS, sight, sleep, WorkflowTestServer } from './support';
 
 interface Check {
   objectId: number;
@@ -31,17 +28,6 @@ function checkStub(outcome: (check: Check, index: number) => CheckOutcome | Prom
 }
 
 let nextObjectId = 1;
-
-/** Signal-with-starts the object's workflow as the hand-out does, with a short idle window. */
-function sight(client: Client, taskQueue: string, objectId: number, receivedAtMs: number) {
-  return client.workflow.signalWithStart(objectPresenceWorkflow, {
-    workflowId: objectWorkflowId(objectId),
-    taskQueue,
-    args: [{ objectId, idleTimeoutMs: IDLE_MS }],
-    signal: sightedSignal,
-    signalArgs: [receivedAtMs],
-  });
-}
 
 const rejected = () =>
   ApplicationFailure.create({ type: 'ObjectService.rejected', message: 'invalid id', nonRetryable: true });
@@ -154,14 +140,7 @@ describe('objectPresenceWorkflow on a real Temporal server, checks stubbed', () 
       // A check that outlasts most of a workflow task's timeout (retries against a struggling
       // object service, say) lets the workflow take in sightings while it runs. A one-second
       // timeout brings that about in a second instead of eight.
-      const handle = await temporal.client.workflow.signalWithStart(objectPresenceWorkflow, {
-        workflowId: objectWorkflowId(objectId),
-        taskQueue,
-        args: [{ objectId, idleTimeoutMs: IDLE_MS }],
-        signal: sightedSignal,
-        signalArgs: [t0],
-        workflowTaskTimeout: '1s',
-      });
+      const handle = await sight(temporal.client, taskQueue, objectId, t0, { workflowTaskTimeout: '1s' });
       await calls.reach(1);
       await handle.signal(sightedSignal, t0 + 1);
       await eventually(async () => {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowSignalWithStartOptions } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
 import { freePort } from '../support/ports';
+import { objectPresenceWorkflow, objectWorkflowId, sightedSignal } from '../../src/workflows';
 
 /**
  * A real Temporal dev server and the real workflow code, with activities the test supplies:
@@ -96,3 +97,24 @@ export class Calls<C> {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A second instead of 30: room enough to sight an object again within it, on a busy machine too. */
+export const IDLE_MS = 1_000;
+
+/** Signal-with-starts the object's workflow as the hand-out does, with a short idle window. */
+export function sight(
+  client: Client,
+  taskQueue: string,
+  objectId: number,
+  receivedAtMs: number,
+  options: Pick<WorkflowSignalWithStartOptions, 'workflowTaskTimeout'> = {},
+) {
+  return client.workflow.signalWithStart(objectPresenceWorkflow, {
+    workflowId: objectWorkflowId(objectId),
+    taskQueue,
+    args: [{ objectId, idleTimeoutMs: IDLE_MS }],
+    signal: sightedSignal,
+    signalArgs: [receivedAtMs],
+    ...options,
+  });
+}
