@@ -17,6 +17,12 @@ const errorReply = (description: string, error: string, message: string) => ({
   example: { error, message },
 });
 
+/** The 503 body: the one answer that says nothing of the callback was kept. */
+const UNAVAILABLE = {
+  error: 'unavailable',
+  message: 'the callback could not be recorded durably; nothing in it was recorded',
+} as const;
+
 /** POST /callback, and 405 for the other methods on it. */
 const callbackRoutes: FastifyPluginAsync<CallbackRoutesOptions> = async (app, { recorder, callbackToken }) => {
   await app.register(callbackAuth, { token: callbackToken });
@@ -67,8 +73,8 @@ const callbackRoutes: FastifyPluginAsync<CallbackRoutesOptions> = async (app, { 
           ),
           503: errorReply(
             'Neither Temporal nor the outbox could record the callback in time; nothing recorded, the sender may retry',
-            'unavailable',
-            'the callback could not be recorded durably; nothing in it was recorded',
+            UNAVAILABLE.error,
+            UNAVAILABLE.message,
           ),
         },
       },
@@ -84,11 +90,8 @@ const callbackRoutes: FastifyPluginAsync<CallbackRoutesOptions> = async (app, { 
         } catch (error) {
           if (!(error instanceof RecorderUnavailableError)) throw error;
           request.log.warn({ err: error, ids: objectIds.length }, 'callback not recorded');
-          request.errorCode = 'unavailable';
-          return reply.code(503).send({
-            error: 'unavailable',
-            message: 'the callback could not be recorded durably; nothing in it was recorded',
-          });
+          request.errorCode = UNAVAILABLE.error;
+          return reply.code(503).send(UNAVAILABLE);
         }
         app.metrics.callbacksRecorded.inc({ store });
         app.metrics.idsRecorded.inc(objectIds.length);
