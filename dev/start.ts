@@ -1,32 +1,82 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { EMBEDDED_DATABASE_PORT, EMBEDDED_TEMPORAL_PORT, loadConfig, type Config } from '../src/config';
+import {
+  EMBEDDED_DATABASE_PORT,
+  EMBEDDED_TEMPORAL_PORT,
+  loadConfig,
+  withoutPassword,
+  type Config,
+} from '../src/config';
 import { applyMigrations } from '../src/db/migrate';
 import { forkBuilt, stopChild } from './embedded/child-process';
 import { startEmbeddedPostgres } from './embedded/embedded-postgres';
+import { assertPortsFree, type PlannedPort } from './embedded/free-ports';
+import { startReaper, type Reaper } from './embedded/reaper';
 import { startTemporalDevServer } from './embedded/temporal-dev-server';
 import { exitOnFatalError, onShutdownSignal } from '../src/lifecycle';
 import { createLogger, type Logger } from '../src/logger';
 
-const DATA_DIR = path.join(__dirname, '..', '.data');
+/** Where the embedded servers keep their data; EMBEDDED_DATA_DIR moves it (the tests use their own). */
+const DATA_DIR = process.env.EMBEDDED_DATA_DIR || path.join(__dirname, '..', '.data');
 const TEMPORAL_UI_PORT = 8233;
 /** Longer than the worker's forced shutdown time (20 s), so it always stops on its own. */
 const CHILD_GRACE_MS = 25_000;
 
-/** What has been started, stopped in reverse order: callers first, the services they need last. */
+/**
+ * What has been started, stopped in reverse order: callers first, the services they need last.
+ * Each part's process group is also handed to the reaper, which stops it if this process dies.
+ */
 class Parts {
   private readonly stops: Array<() => Promise<void>> = [];
   stopping = false;
+
+  constructor(private readonly reaper: Reaper) {}
 
   add(stop: () => Promise<void>): void {
     this.stops.push(stop);
   }
 
+  /** Called as soon as a part's process exists, before it is ready: the starter may die meanwhile. */
+  watch(child: ChildProcess): void {
+    if (child.pid !== undefined) this.reaper.watch(child.pid);
+  }
+
   async stopAll(): Promise<void> {
     this.stopping = true;
     for (const stop of this.stops.splice(0).reverse()) await stop();
+    this.reaper.release();
   }
+}
+
+/** Every port this run will listen on, with the setting that avoids it. */
+function plannedPorts(config: Config): PlannedPort[] {
+  const ports: PlannedPort[] = [];
+  if (!config.temporalAddress)
+    ports.push(
+      {
+        port: EMBEDDED_TEMPORAL_PORT,
+        part: 'the embedded Temporal server',
+        remedy: 'set TEMPORAL_ADDRESS to use a Temporal server of your own',
+      },
+      {
+        port: TEMPORAL_UI_PORT,
+        part: "the embedded Temporal server's Web UI",
+        remedy: 'set TEMPORAL_ADDRESS to use a Temporal server of your own',
+      },
+    );
+  if (!config.databaseUrl)
+    ports.push({
+      port: EMBEDDED_DATABASE_PORT,
+      part: 'the embedded PostgreSQL',
+      remedy: 'set DATABASE_URL to use a database of your own',
+    });
+  ports.push(
+    { port: config.port, part: 'the callback API', remedy: 'set PORT' },
+    { port: config.workerHealthPort, part: "the worker's probes", remedy: 'set WORKER_HEALTH_PORT' },
+    { port: config.workerMetricsPort, part: "the worker's metrics", remedy: 'set WORKER_METRICS_PORT' },
+  );
+  return ports;
 }
 
 async function startEmbeddedServices(
@@ -42,7 +92,10 @@ async function startEmbeddedServices(
       uiPort: TEMPORAL_UI_PORT,
       dbFilename: path.join(DATA_DIR, 'temporal.sqlite'),
       namespace: config.temporalNamespace,
+      // Its warnings are about its own internals (polls failing as it stops, for one).
+      logLevel: 'error',
       log: (message) => logger.info(message),
+      onSpawn: (child) => parts.watch(child),
     });
     parts.add(server.stop);
     env.TEMPORAL_ADDRESS = server.address;
@@ -52,14 +105,17 @@ async function startEmbeddedServices(
     );
   }
   if (!config.databaseUrl) {
-    const database = await startEmbeddedPostgres(path.join(DATA_DIR, 'pglite'), EMBEDDED_DATABASE_PORT);
+    const database = await startEmbeddedPostgres(path.join(DATA_DIR, 'postgres'), EMBEDDED_DATABASE_PORT, (child) =>
+      parts.watch(child),
+    );
     parts.add(database.stop);
     env.DATABASE_URL = database.url;
-    logger.info({ url: database.url }, 'embedded PostgreSQL (PGlite) running');
+    logger.info({ url: withoutPassword(database.url) }, 'embedded PostgreSQL running');
   }
 }
 
 function supervise(name: string, child: ChildProcess, logger: Logger, parts: Parts): void {
+  parts.watch(child);
   parts.add(() => stopChild(child, CHILD_GRACE_MS));
   child.once('exit', (code, signal) => {
     if (parts.stopping) return;
@@ -71,8 +127,9 @@ function supervise(name: string, child: ChildProcess, logger: Logger, parts: Par
 /** `npm start`: the whole system on one machine, embedding whatever is not configured. */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel, 'start');
-  const parts = new Parts();
+  const logger = createLogger(config.logLevel, 'start', config.logFormat);
+  await assertPortsFree(plannedPorts(config));
+  const parts = new Parts(startReaper());
   onShutdownSignal(logger, () => parts.stopAll());
   const env: NodeJS.ProcessEnv = { ...process.env };
   try {

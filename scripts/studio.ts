@@ -19,7 +19,7 @@ import { serializeError, type StudioBFFRequest } from '@prisma/studio-core/data/
 import { createPostgresJSExecutor } from '@prisma/studio-core/data/postgresjs';
 import { build } from 'esbuild';
 import postgres from 'postgres';
-import { EMBEDDED_DATABASE_URL, loadDotEnv } from '../src/config';
+import { EMBEDDED_DATABASE_URL, loadDotEnv, withoutPassword } from '../src/config';
 
 const { values: options } = parseArgs({
   options: { port: { type: 'string', default: '5555' }, host: { type: 'string', default: '127.0.0.1' } },
@@ -117,9 +117,7 @@ async function main(): Promise<void> {
     });
   });
   server.listen(port, options.host, () => {
-    const shown = new URL(databaseUrl);
-    shown.password = shown.password ? '***' : '';
-    console.log(`Prisma Studio for ${shown} is running at http://${options.host}:${port}`);
+    console.log(`Prisma Studio for ${withoutPassword(databaseUrl)} is running at http://${options.host}:${port}`);
   });
   const stop = () => {
     server.close();

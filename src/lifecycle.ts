@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfigError } from './config';
 import type { Logger } from './logger';
 
 /**
@@ -26,10 +27,14 @@ export function onShutdownSignal(logger: Logger, shutdown: () => Promise<void>):
   process.on('SIGTERM', handle);
 }
 
-/** Logs what stopped the process (a ConfigError names the variable) and exits non-zero. */
+/**
+ * Logs what stopped the process and exits non-zero. A ConfigError is the operator's to fix and
+ * says how (it names the variable, or the port): one line, without a stack trace.
+ */
 export function exitOnFatalError(logger: Logger) {
   return (error: unknown): never => {
-    logger.fatal({ err: error }, error instanceof Error ? error.message : String(error));
+    if (error instanceof ConfigError) logger.fatal(error.message);
+    else logger.fatal({ err: error }, error instanceof Error ? error.message : String(error));
     process.exit(1);
   };
 }

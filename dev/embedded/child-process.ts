@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess, type StdioOptions } from 'node:child_process';
 import path from 'node:path';
 
 const REPOSITORY_ROOT = path.join(__dirname, '..', '..');
@@ -18,9 +18,13 @@ export function forkBuilt(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
 }
 
 /** Forks a module of the harness, under the same loader as this process. */
-export function forkHarnessModule(relativePath: string, env: NodeJS.ProcessEnv): ChildProcess {
+export function forkHarnessModule(
+  relativePath: string,
+  env: NodeJS.ProcessEnv,
+  stdio: StdioOptions = 'inherit',
+): ChildProcess {
   const modulePath = path.join(__dirname, '..', `${relativePath}${path.extname(__filename)}`);
-  return fork(modulePath, [], { env, stdio: 'inherit', detached: true });
+  return fork(modulePath, [], { env, stdio, detached: true });
 }
 
 /** Sends SIGTERM and waits for the exit; SIGKILL after `graceMs`. */

@@ -28,6 +28,8 @@ export interface DevServerOptions {
   searchAttributes?: SearchAttributeKey<SearchAttributeType>[];
   /** Told what the start-up does that takes long (installing the CLI). */
   log?: (message: string) => void;
+  /** Given the server's process as soon as it is spawned, before it serves. */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 export interface DevServer {
@@ -145,6 +147,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   if (options.dbFilename) args.push('--db-filename', options.dbFilename, '--sqlite-pragma', 'journal_mode=wal');
   // Its own process group, like the forked parts: it stops when its owner says, after the worker.
   const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
+  options.onSpawn?.(child);
   await waitUntilServing(address, child);
   return {
     address,
@@ -166,6 +169,8 @@ async function waitUntilServing(address: string, child: ChildProcess, timeoutMs 
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });
       try {
         await connection.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));
+        // Whoever answered, it was not this server if it has exited (say, its port was taken).
+        if (child.exitCode !== null) throw new Error(`temporal server exited with code ${child.exitCode}`);
         return;
       } finally {
         await connection.close();
