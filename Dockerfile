@@ -2,7 +2,7 @@
 #   api (default) | worker | migrate
 # Everything the roles need is inside the image: nothing is downloaded when a container starts.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS base
 # Keeps the prisma CLI from calling home for update checks, at build and at run time.

@@ -9,7 +9,9 @@ import { EMBEDDED_DATABASE_URL, loadDotEnv } from './src/config';
 // - @prisma/adapter-pg 7.10.1: 6.19.3's adapter cannot read PostgreSQL's `name` type, which
 //   breaks every migrate command (prisma/prisma#27403); 7.10.1 maps it and works with 6.19.3.
 // The schema's datasource reads DATABASE_URL even for `prisma generate`, so give it the same
-// default the application uses.
+// default the application uses. Without that url, 6.19.3's `generate` fetches a query-engine
+// library it never uses (and fails offline); with it, `migrate` warns that the url is unused,
+// since the adapter below connects. `npm start` shows that output only when migrating fails.
 // Prisma skips .env when a config file exists; read it as the service's parts do.
 loadDotEnv();
 process.env.DATABASE_URL ||= EMBEDDED_DATABASE_URL;

@@ -1,7 +1,13 @@
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
+import type { LogFormat } from './config';
 
 export type { Logger };
 
-export function createLogger(level: string, name: string): Logger {
-  return pino({ level, name });
+/** `auto`: readable lines in a terminal, JSON lines (for log collectors) anywhere else. */
+export function createLogger(level: string, name: string, format: LogFormat = 'auto'): Logger {
+  const readable = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
+  if (!readable) return pino({ level, name });
+  // Synchronous, so that the last lines before an exit are written, as pino's own default does.
+  return pino({ level, name }, pretty({ sync: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' }));
 }

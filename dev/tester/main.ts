@@ -9,10 +9,10 @@ import { percentiles } from './percentiles';
  */
 async function main(): Promise<void> {
   const logger = createLogger(process.env.LOG_LEVEL ?? 'info', 'tester');
-  // All interfaces: in Docker Compose the workers call it from other containers.
+  // Loopback unless HOST says otherwise: in Docker Compose (HOST=0.0.0.0) the workers call it from other containers.
   const objectService = await startFakeObjectService({
     port: Number(process.env.TESTER_OBJECT_SERVICE_PORT ?? 9010),
-    host: '0.0.0.0',
+    host: process.env.HOST || '127.0.0.1',
   });
   const callbackUrl = process.env.TESTER_CALLBACK_URL ?? `http://127.0.0.1:${process.env.PORT ?? 9090}/callback`;
   logger.info({ objectService: objectService.url, callbackUrl }, 'tester running');

@@ -31,7 +31,7 @@ export function createApi(config: Config, { logger }: { logger?: Logger } = {}):
     recorder: temporalOrOutboxRecorder(client, config.taskQueue, db),
     isDatabaseReachable: () => isDatabaseReachable(db),
     callbackToken: config.callbackToken,
-    logger: logger ?? createLogger(config.logLevel, 'api'),
+    logger: logger ?? createLogger(config.logLevel, 'api', config.logFormat),
   });
   return {
     app,

@@ -5,7 +5,7 @@ import { createApi } from './create-api';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel, 'api');
+  const logger = createLogger(config.logLevel, 'api', config.logFormat);
   const api = createApi(config, { logger });
   onShutdownSignal(logger, () => api.close());
   await api.listen();

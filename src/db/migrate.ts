@@ -28,19 +28,29 @@ async function migrationsApplied(databaseUrl: string): Promise<boolean> {
   }
 }
 
-/** Applies pending migrations from prisma/migrations with `prisma migrate deploy`, when there are any. */
+/**
+ * Applies pending migrations from prisma/migrations with `prisma migrate deploy`, when there are
+ * any. The CLI's output is shown only when it fails: on success it is a page of banners, among
+ * them a warning that the schema's datasource url is unused under the driver adapter (it is kept
+ * because `prisma generate` in the "js" engine mode needs it; see prisma.config.ts).
+ */
 export async function applyMigrations(databaseUrl: string): Promise<void> {
   if (await migrationsApplied(databaseUrl)) return;
   const cli = require.resolve('prisma/build/index.js');
   const child = spawn(process.execPath, [cli, 'migrate', 'deploy'], {
     cwd: projectRoot,
     env: { ...process.env, DATABASE_URL: databaseUrl },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const output: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
   await new Promise<void>((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`prisma migrate deploy exited with ${code}`)),
+    child.once('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`prisma migrate deploy exited with ${code}:\n${Buffer.concat(output).toString().trim()}`)),
     );
   });
 }

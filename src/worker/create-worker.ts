@@ -36,12 +36,13 @@ export interface PresenceWorkerProcess {
  * it is once per process, so the entry point installs it, and a test its own or none.
  */
 export async function createWorker(config: Config, deps: WorkerDeps = {}): Promise<PresenceWorkerProcess> {
-  const logger = deps.logger ?? createLogger(config.logLevel, 'worker');
+  const logger = deps.logger ?? createLogger(config.logLevel, 'worker', config.logFormat);
   // Upserts take a millisecond or two; a small pool keeps up with hundreds of checks at once.
   const db = connectDatabase(databaseUrlOf(config), 20);
   let worker: Worker | undefined;
   const health = await startWorkerHealth({
     port: config.workerHealthPort,
+    host: config.host,
     logger,
     workerState: () => worker?.getState() ?? 'STARTING',
     isDatabaseReachable: () => isDatabaseReachable(db),

@@ -8,6 +8,7 @@ export type WorkerHealthState = State | 'STARTING';
 
 export interface WorkerHealthOptions {
   port: number;
+  host: string;
   logger: Logger;
   workerState: () => WorkerHealthState;
   isDatabaseReachable: () => Promise<boolean>;
@@ -38,7 +39,6 @@ export async function startWorkerHealth(options: WorkerHealthOptions): Promise<{
     const ready = worker === 'RUNNING' && database;
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', worker, database });
   });
-  // Every interface, like the metrics endpoint: probes come from outside the container.
-  await app.listen({ port: options.port, host: '0.0.0.0' });
+  await app.listen({ port: options.port, host: options.host });
   return { close: () => app.close() };
 }

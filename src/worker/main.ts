@@ -7,7 +7,7 @@ import { temporalLoggerFor } from './temporal-logger';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel, 'worker');
+  const logger = createLogger(config.logLevel, 'worker', config.logFormat);
   // The runtime stops the worker on SIGINT/SIGTERM: polling ends, running activities get the grace time.
   Runtime.install({
     logger: temporalLoggerFor(logger),
@@ -16,7 +16,8 @@ async function main(): Promise<void> {
     telemetryOptions: {
       metrics: {
         prometheus: {
-          bindAddress: `0.0.0.0:${config.workerMetricsPort}`,
+          // A socket address: an IPv6 host goes in brackets.
+          bindAddress: `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.workerMetricsPort}`,
           countersTotalSuffix: true,
           useSecondsForDurations: true,
         },

@@ -42,6 +42,7 @@ describe('configuration', () => {
       objectTtlSeconds: 30,
       cleanupIntervalSeconds: 3,
       logLevel: 'info',
+      logFormat: 'auto',
       callbackToken: undefined,
       workerMetricsPort: 9464,
       workerHealthPort: 9465,
@@ -63,6 +64,7 @@ describe('configuration', () => {
       OBJECT_TTL_SECONDS: '60',
       CLEANUP_INTERVAL_SECONDS: '5',
       LOG_LEVEL: 'warn',
+      LOG_FORMAT: 'json',
       CALLBACK_TOKEN: 's3cret',
       WORKER_METRICS_PORT: '9465',
       WORKER_HEALTH_PORT: '9466',
@@ -79,6 +81,7 @@ describe('configuration', () => {
     assert.equal(config.objectTtlSeconds, 60);
     assert.equal(config.cleanupIntervalSeconds, 5);
     assert.equal(config.logLevel, 'warn');
+    assert.equal(config.logFormat, 'json');
     assert.equal(config.callbackToken, 's3cret');
     assert.equal(config.workerMetricsPort, 9465);
     assert.equal(config.workerHealthPort, 9466);
@@ -120,6 +123,7 @@ describe('configuration', () => {
     ['OBJECT_TTL_SECONDS', '2.5'],
     ['CLEANUP_INTERVAL_SECONDS', '-3'],
     ['LOG_LEVEL', 'loud'],
+    ['LOG_FORMAT', 'xml'],
     ['OBJECT_SERVICE_MAX_CONCURRENCY', '0'],
     ['WORKER_METRICS_PORT', 'metrics'],
     ['WORKER_HEALTH_PORT', '0'],

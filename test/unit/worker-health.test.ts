@@ -27,6 +27,7 @@ describe('worker probes', () => {
     );
     health = await startWorkerHealth({
       port,
+      host: '127.0.0.1',
       logger,
       workerState: () => state,
       isDatabaseReachable: () => database(),
