@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
+import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { EMBEDDED_TEMPORAL_PORT } from '../../src/config';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { groupAlive, killGroup, readyOn, runNpmStart } from '../support/npm-start';
 import { freePort } from '../support/ports';
 import { eventually } from '../support/wait';
-
-const projectRoot = path.join(__dirname, '..', '..');
-
-/** Whether any process of the group is still alive. */
-function groupAlive(groupId: number): boolean {
-  try {
-    process.kill(-groupId, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('npm start, stopped with Ctrl-C', () => {
   let database: TestDatabase;
@@ -28,31 +16,16 @@ describe('npm start, stopped with Ctrl-C', () => {
 
   it('stops the API, then drains the worker, then the embedded Temporal server, each once, and leaves no process', async (t) => {
     const port = await freePort();
-    // Detached: the started system is a process group of its own, as in a terminal.
-    const start = spawn(process.execPath, ['--import', 'tsx', path.join('dev', 'start.ts')], {
-      cwd: projectRoot,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        DATABASE_URL: database.url,
-        WORKER_METRICS_PORT: String(await freePort()),
-        WORKER_HEALTH_PORT: String(await freePort()),
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
+    const system = runNpmStart({
+      ...process.env,
+      PORT: String(port),
+      DATABASE_URL: database.url,
+      WORKER_METRICS_PORT: String(await freePort()),
+      WORKER_HEALTH_PORT: String(await freePort()),
+      LOG_LEVEL: 'info',
     });
-    const lines: string[] = [];
-    for (const stream of [start.stdout, start.stderr])
-      createInterface({ input: stream }).on('line', (line) => lines.push(line));
-    const exited = new Promise<number | null>((resolve) => start.once('exit', (code) => resolve(code)));
-    const groupId = start.pid as number;
     try {
-      await eventually(
-        async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined),
-        'npm start to be ready',
-        120_000,
-      );
+      await readyOn(system, port);
       const callback = await fetch(`http://127.0.0.1:${port}/callback`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -61,24 +34,55 @@ describe('npm start, stopped with Ctrl-C', () => {
       assert.equal(callback.status, 202);
 
       // What a terminal does on Ctrl-C: SIGINT to every process of the foreground group.
-      process.kill(-groupId, 'SIGINT');
-      const code = await exited;
+      process.kill(-system.groupId, 'SIGINT');
+      const code = await system.exited;
       await eventually(
-        async () => (groupAlive(groupId) ? undefined : true),
+        async () => (groupAlive(system.groupId) ? undefined : true),
         'every process of the group to exit',
         10_000,
       );
-      const index = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
+      const index = (pattern: RegExp) => system.lines.findIndex((line) => pattern.test(line));
       const apiClosed = index(/"name":"api".*"msg":"shutting down"/);
       const workerStopped = index(/"name":"worker".*"msg":"worker stopped"/);
       t.diagnostic(
-        `exit code ${code}; api closed at line ${apiClosed}, worker stopped at line ${workerStopped} of ${lines.length}`,
+        `exit code ${code}; api closed at line ${apiClosed}, worker stopped at line ${workerStopped} of ${system.lines.length}`,
       );
-      assert.equal(code, 0, lines.slice(-20).join('\n'));
+      assert.equal(code, 0, system.tail());
       assert.ok(apiClosed >= 0 && workerStopped > apiClosed, 'the API stops before the worker drains');
       assert.equal(index(/second signal/), -1, 'no part was signalled twice');
+      assert.equal(index(/npm start is gone/), -1, 'nothing was left for the reaper');
     } finally {
-      if (groupAlive(groupId)) process.kill(-groupId, 'SIGKILL');
+      killGroup(system);
+    }
+  });
+});
+
+describe('npm start, with a port already taken', () => {
+  let stranger: Server;
+  before(async () => {
+    // Anything listening there, like a Temporal server left over from another run.
+    stranger = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => stranger.listen(EMBEDDED_TEMPORAL_PORT, '127.0.0.1', resolve));
+  });
+  after(() => new Promise<void>((resolve) => stranger.close(() => resolve())));
+
+  it('exits non-zero with one line naming the port, before starting anything', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, LOG_FORMAT: 'json', PORT: String(await freePort()) };
+    delete env.TEMPORAL_ADDRESS;
+    const system = runNpmStart(env);
+    try {
+      const code = await Promise.race([
+        system.exited,
+        new Promise((resolve) => setTimeout(() => resolve('still running'), 60_000)),
+      ]);
+      assert.equal(code, 1, system.tail());
+      const fatal = system.lines.filter((line) => line.includes('"level":60'));
+      assert.equal(fatal.length, 1, system.tail());
+      assert.match(fatal[0]!, new RegExp(`port ${EMBEDDED_TEMPORAL_PORT}, needed by the embedded Temporal server`));
+      assert.match(fatal[0]!, /TEMPORAL_ADDRESS/);
+      assert.equal(system.lines.length, 1, 'nothing else was started or said');
+    } finally {
+      killGroup(system);
     }
   });
 });

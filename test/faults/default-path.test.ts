@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Connection, WorkflowClient } from '@temporalio/client';
+import { Client } from 'pg';
+import type { Browser } from 'playwright-core';
+import {
+  EMBEDDED_DATABASE_PORT,
+  EMBEDDED_DATABASE_URL,
+  EMBEDDED_TEMPORAL_ADDRESS,
+  EMBEDDED_TEMPORAL_PORT,
+} from '../../src/config';
+import { objectWorkflowId } from '../../src/workflows';
+import { launchChromium } from '../support/browser';
+import { groupAlive, killGroup, readyOn, runNpmStart, type StartedSystem } from '../support/npm-start';
+import { freePort } from '../support/ports';
+import { answer, startStubObjectService, type StubObjectService } from '../support/stub-object-service';
+import { startStudio, viewObjectsInStudio } from '../support/studio';
+import { eventually } from '../support/wait';
+
+// What a newcomer runs: `npm start` with neither DATABASE_URL nor TEMPORAL_ADDRESS, so it embeds
+// a Temporal dev server and a real PostgreSQL, and `npm run studio` with no settings at all.
+// Only the data directory is the test's own, so a developer's .data/ is left alone.
+
+const ids = [7, 77, 777];
+const TEMPORAL_UI_PORT = 8233;
+
+/** Whether this process can listen on the port on loopback: nothing else holds it. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** Processes whose command line names `text` (here: the test's data directory). */
+function processesNaming(text: string): string[] {
+  const output = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  return output.split('\n').filter((line) => line.includes(text) && !line.includes('ps -eo'));
+}
+
+async function embeddedRows(): Promise<Map<number, Date>> {
+  const client = new Client({ connectionString: EMBEDDED_DATABASE_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ id: number; last_seen: Date }>('SELECT id, last_seen FROM objects');
+    return new Map(rows.map(({ id, last_seen }) => [id, last_seen]));
+  } finally {
+    await client.end();
+  }
+}
+
+describe('npm start with nothing set', () => {
+  let dataDir: string;
+  let objectService: StubObjectService;
+  let env: NodeJS.ProcessEnv;
+  let apiPort: number;
+  let system: StartedSystem | undefined;
+  let browser: Browser;
+  /** The rows as the first run left them. */
+  let recorded: Map<number, Date>;
+
+  before(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'presence-default-path-'));
+    // As root, the embedded PostgreSQL runs as the postgres user, who must reach its directory.
+    chmodSync(dataDir, 0o755);
+    objectService = await startStubObjectService((id, _attempt, response) =>
+      answer(response, 200, { id, online: true }),
+    );
+    apiPort = await freePort();
+    env = { ...process.env, EMBEDDED_DATA_DIR: dataDir, OBJECT_SERVICE_URL: objectService.url, LOG_LEVEL: 'info' };
+    for (const name of Object.keys(env)) if (name === 'DATABASE_URL' || name.startsWith('TEMPORAL_')) delete env[name];
+    // The API and the worker's ports are the only defaults moved, so a running `npm start` does not fail the test.
+    Object.assign(env, {
+      PORT: String(apiPort),
+      WORKER_METRICS_PORT: String(await freePort()),
+      WORKER_HEALTH_PORT: String(await freePort()),
+      // Rows must outlive the restart below.
+      OBJECT_TTL_SECONDS: '600',
+    });
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    if (system) killGroup(system);
+    await browser?.close();
+    await objectService?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('records callbacks in the embedded database, which Studio shows with no settings', async () => {
+    system = runNpmStart(env);
+    await readyOn(system, apiPort);
+    const callback = await fetch(`http://127.0.0.1:${apiPort}/callback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ object_ids: ids }),
+    });
+    assert.equal(callback.status, 202);
+    recorded = await eventually(
+      async () => {
+        const rows = await embeddedRows();
+        return rows.size === ids.length ? rows : undefined;
+      },
+      'the rows',
+      60_000,
+    );
+
+    const studioEnv = { ...process.env };
+    delete studioEnv.DATABASE_URL;
+    const studio = await startStudio(studioEnv);
+    try {
+      const report = await viewObjectsInStudio(browser, studio.url, ids, 'studio-embedded-database');
+      assert.deepEqual(report, { foreign: [], pageErrors: [] });
+    } finally {
+      await studio.stop();
+    }
+  });
+
+  it('leaves no process and no taken port within 10 s of a kill -9 of the starter', async () => {
+    assert.ok(system, 'started by the test before');
+    process.kill(system.process.pid as number, 'SIGKILL');
+    const ports = [EMBEDDED_TEMPORAL_PORT, TEMPORAL_UI_PORT, EMBEDDED_DATABASE_PORT, apiPort];
+    ports.push(Number(env.WORKER_METRICS_PORT), Number(env.WORKER_HEALTH_PORT));
+    await eventually(
+      async () => {
+        const taken = [];
+        for (const port of ports) if (!(await portFree(port))) taken.push(port);
+        const left = processesNaming(dataDir);
+        return taken.length === 0 && left.length === 0 && !groupAlive(system!.groupId) ? true : undefined;
+      },
+      'every part to stop and free its port',
+      10_000,
+    );
+  });
+
+  it('keeps the rows and the workflow history across a restart', async () => {
+    system = runNpmStart(env);
+    await readyOn(system, apiPort);
+    assert.deepEqual(await embeddedRows(), recorded);
+    const connection = await Connection.connect({ address: EMBEDDED_TEMPORAL_ADDRESS });
+    try {
+      const description = await new WorkflowClient({ connection }).getHandle(objectWorkflowId(ids[0]!)).describe();
+      assert.equal(description.type, 'objectPresenceWorkflow');
+    } finally {
+      await connection.close();
+    }
+    process.kill(-system.groupId, 'SIGINT');
+    assert.equal(await system.exited, 0, system.tail());
+  });
+});
