@@ -9,5 +9,9 @@ export function createLogger(level: string, name: string, format: LogFormat = 'a
   const readable = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
   if (!readable) return pino({ level, name });
   // Synchronous, so that the last lines before an exit are written, as pino's own default does.
-  return pino({ level, name }, pretty({ sync: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' }));
+  // One line per entry, without what only a machine reads (the SDK's task tokens).
+  return pino(
+    { level, name },
+    pretty({ sync: true, singleLine: true, ignore: 'pid,hostname,taskToken', translateTime: 'SYS:HH:MM:ss.l' }),
+  );
 }
