@@ -83,12 +83,6 @@ const specification = {
   }),
 };
 
-/** Names this service used before it read Temporal's standard ones; set, they stop start-up. */
-const REPLACED_VARIABLES: Record<string, string> = {
-  TEMPORAL_TLS_CERT: 'TEMPORAL_TLS_CLIENT_CERT_PATH',
-  TEMPORAL_TLS_KEY: 'TEMPORAL_TLS_CLIENT_KEY_PATH',
-};
-
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -200,13 +194,6 @@ const BOOLEAN = /^(true|false|1|0)$/;
  */
 function loadTemporalSettings(env: Record<string, string>, problems: string[]): TemporalSettings | undefined {
   const before = problems.length;
-  for (const [old, replacement] of Object.entries(REPLACED_VARIABLES)) {
-    if (env[old] !== undefined) {
-      problems.push(
-        `${old}: no longer read; set Temporal's standard ${replacement} instead (see README, Configuration)`,
-      );
-    }
-  }
   for (const name of ['TEMPORAL_TLS', 'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION']) {
     if (env[name] !== undefined && !BOOLEAN.test(env[name]))
       problems.push(`${name}: expected true or false, got "${env[name]}"`);

@@ -54,10 +54,7 @@ export function createActivities({ objectService, objects, objectTtlSeconds }: A
       return (await objects.recordSeen(objectId, new Date(receivedAtMs))) ? 'recorded' : 'already-newer';
     },
 
-    /**
-     * Uses the worker's TTL, like the checks: an argument from a workflow started by an earlier
-     * release's schedule (its stored TTL) is ignored.
-     */
+    /** Uses the worker's TTL, like the checks. */
     async deleteStaleObjects(): Promise<number> {
       const deleted = await objects.deleteSeenBefore(new Date(Date.now() - objectTtlSeconds * 1000));
       // Exported with the SDK's metrics on the worker's Prometheus endpoint.

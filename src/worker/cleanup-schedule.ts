@@ -17,9 +17,7 @@ function cleanupScheduleOptions({ taskQueue, intervalSeconds }: CleanupScheduleS
       workflowType: cleanupWorkflow,
       workflowId: 'objects-cleanup-run',
       taskQueue,
-      // The TTL is the worker's own setting, the one its checks use. Schedules made by earlier
-      // releases stored a TTL here; an update replaces that with nothing, so no stale copy of
-      // the setting lingers in Temporal.
+      // No TTL: the worker's own setting decides, the one its checks use.
       args: [] as [],
     },
     // A cleanup still running (say, the database is slow) makes the next one redundant.

@@ -42,22 +42,7 @@ describe('expiry on a real Temporal server and PostgreSQL', () => {
     assert.deepEqual(description.action.type === 'startWorkflow' && description.action.args, []);
   });
 
-  it('drops the TTL that a schedule of an earlier release stored as the workflow argument', async () => {
-    const handle = stack.client.schedule.getHandle(CLEANUP_SCHEDULE_ID);
-    await handle.update((previous) => ({
-      ...previous,
-      action: { ...previous.action, workflowType: 'cleanupWorkflow', args: [45] },
-    }));
-    const before = await handle.describe();
-    assert.deepEqual(before.action.type === 'startWorkflow' && before.action.args, [45]);
-
-    await ensureCleanupSchedule(stack.client, { taskQueue: stack.taskQueue, intervalSeconds: 7 });
-    const after = await handle.describe();
-    assert.deepEqual(after.action.type === 'startWorkflow' && after.action.args, []);
-    assert.equal(after.spec.intervals?.[0]?.every, 7_000);
-  });
-
-  it("deletes by the worker's own TTL, whatever argument the workflow was started with", async () => {
+  it("deletes by the worker's own TTL", async () => {
     const now = Date.now();
     await objects.recordSeen(81, new Date(now - 15_000));
     await objects.recordSeen(82, new Date(now - 5_000));
@@ -66,9 +51,7 @@ describe('expiry on a real Temporal server and PostgreSQL', () => {
       objects,
       objectTtlSeconds: 10,
     });
-    // An earlier release's cleanup run passes its schedule's TTL; the worker's setting wins.
-    const deleteWithOldArgument = activities.deleteStaleObjects as (ttlSeconds: number) => Promise<number>;
-    const deleted = (await new MockActivityEnvironment().run(deleteWithOldArgument, 3_600)) as number;
+    const deleted = (await new MockActivityEnvironment().run(activities.deleteStaleObjects)) as number;
     assert.ok(deleted >= 1, `deleted ${deleted}`);
     const rows = await stack.rows();
     assert.equal(rows.has(81), false);

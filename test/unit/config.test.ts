@@ -132,14 +132,6 @@ describe('configuration', () => {
     it(`stops with a message naming ${name} for "${value}"`, () => assertNamed({ [name]: value }, name));
   }
 
-  it('stops on the old TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY, naming the standard variables that replace them', () => {
-    assertNamed(
-      { TEMPORAL_TLS_CERT: '/etc/presence/client.pem' },
-      /TEMPORAL_TLS_CERT\b.*TEMPORAL_TLS_CLIENT_CERT_PATH/,
-    );
-    assertNamed({ TEMPORAL_TLS_KEY: '/etc/presence/client.key' }, /TEMPORAL_TLS_KEY\b.*TEMPORAL_TLS_CLIENT_KEY_PATH/);
-  });
-
   it('names every bad variable at once', () => {
     assert.throws(
       () => loadConfig({ PORT: 'x', OBJECT_TTL_SECONDS: 'y', TEMPORAL_ADDRESS: 'z' }),
@@ -166,15 +158,7 @@ describe('.env', () => {
     // Keep the user's own Temporal profile (if any) out of these tests: an empty config file.
     writeFileSync(path.join(dir, 'temporal.toml'), '');
     process.env.TEMPORAL_CONFIG_FILE = path.join(dir, 'temporal.toml');
-    for (const name of [
-      'PORT',
-      'HOST',
-      'LOG_LEVEL',
-      'TEMPORAL_NAMESPACE',
-      'OBJECT_TTL_SECONDS',
-      'TEMPORAL_TLS_CERT',
-      'TEMPORAL_TLS_KEY',
-    ]) {
+    for (const name of ['PORT', 'HOST', 'LOG_LEVEL', 'TEMPORAL_NAMESPACE', 'OBJECT_TTL_SECONDS']) {
       delete process.env[name];
     }
   });
@@ -216,11 +200,6 @@ describe('.env', () => {
   it('a bad value in it stops start-up naming the variable', () => {
     writeFileSync(path.join(dir, '.env'), 'OBJECT_TTL_SECONDS=soon\n');
     assertNamed(process.env, 'OBJECT_TTL_SECONDS');
-  });
-
-  it('an old TEMPORAL_TLS_CERT in it stops start-up too', () => {
-    writeFileSync(path.join(dir, '.env'), 'TEMPORAL_TLS_CERT=/etc/presence/client.pem\n');
-    assertNamed(process.env, /TEMPORAL_TLS_CERT\b.*TEMPORAL_TLS_CLIENT_CERT_PATH/);
   });
 
   it('an unreadable .env stops start-up naming it', () => {

@@ -276,13 +276,6 @@ client_key_path = "${keyPath}"
       );
     });
 
-    it('for the old TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY, telling the standard names', () => {
-      assertStops(
-        { TEMPORAL_TLS_CERT: certPath, TEMPORAL_TLS_KEY: keyPath },
-        /TEMPORAL_TLS_CERT: no longer read; set .*TEMPORAL_TLS_CLIENT_CERT_PATH.*TEMPORAL_TLS_KEY: no longer read; set .*TEMPORAL_TLS_CLIENT_KEY_PATH/,
-      );
-    });
-
     it('for a malformed address, from the variable or from the profile', () => {
       assertStops({ TEMPORAL_ADDRESS: 'https://temporal.internal:7233' }, /TEMPORAL_ADDRESS: expected host:port/);
       assertStops(

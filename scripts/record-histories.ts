@@ -2,19 +2,20 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ServerResponse } from 'node:http';
-import { findTemporalCli } from '../../dev/embedded/temporal-dev-server';
-import { callbackWorkflow, cleanupWorkflow, objectWorkflowId } from '../../src/workflows';
-import { TestStack } from '../support/stack';
-import { answer, startStubObjectService } from '../support/stub-object-service';
-import { eventually } from '../support/wait';
+import { findTemporalCli } from '../dev/embedded/temporal-dev-server';
+import { callbackWorkflow, cleanupWorkflow, objectWorkflowId } from '../src/workflows';
+import { TestStack } from '../test/support/stack';
+import { answer, startStubObjectService } from '../test/support/stub-object-service';
+import { eventually } from '../test/support/wait';
 
 /**
  * `npm run record-histories`: runs each workflow through the paths the replay test guards, on a
  * dev server of its own, and exports the histories with the temporal CLI into test/histories/.
  * Run it after a deliberate, versioned change of workflow code; keep the old fixtures as long as
- * workflows of the old shape may still be running.
+ * workflows of the old shape may still be running. Names given (`npm run record-histories --
+ * cleanup`) write only those fixtures.
  */
-const historiesDir = path.join(__dirname, '..', 'histories');
+const historiesDir = path.join(__dirname, '..', 'test', 'histories');
 
 const scenarios: Record<number, { fixture: string; answer: (attempt: number, response: ServerResponse) => void }> = {
   2: { fixture: 'object-online', answer: (_attempt, response) => answer(response, 200, { id: 2, online: true }) },
@@ -70,7 +71,8 @@ async function main(): Promise<void> {
       ['cleanup', 'cleanup'],
       ...objectIds.map((id): [string, string] => [objectWorkflowId(id), scenarios[id]!.fixture]),
     ];
-    for (const [workflowId, fixture] of exports) {
+    const only = process.argv.slice(2);
+    for (const [workflowId, fixture] of exports.filter(([, fixture]) => only.length === 0 || only.includes(fixture))) {
       const history = execFileSync(cli, [
         'workflow',
         'show',
