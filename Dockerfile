@@ -42,8 +42,9 @@ COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json prisma.config.ts ./
 COPY prisma ./prisma
-# The prisma CLI loads prisma.config.ts itself, and that file imports ./src/config (TypeScript).
-COPY src/config.ts ./src/config.ts
+# The prisma CLI loads prisma.config.ts itself, and that file imports ./src/defaults (TypeScript),
+# which imports only ./src/config-error.
+COPY src/defaults.ts src/config-error.ts ./src/
 COPY docker/entrypoint.sh ./docker/
 # Files stay root-owned: the service only reads them.
 USER node

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { defineConfig } from 'prisma/config';
-import { EMBEDDED_DATABASE_URL, loadDotEnv } from './src/config';
+import { EMBEDDED_DATABASE_URL, loadDotEnv } from './src/defaults';
 
 // Version pins (package.json), verified together on machines without binary downloads:
 // - prisma / @prisma/client 6.19.3: the last line whose CLI runs migrations in the "js" engine

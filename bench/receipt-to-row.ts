@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { EMBEDDED_DATABASE_URL } from '../src/config';
+import { EMBEDDED_DATABASE_URL } from '../src/defaults';
 import { percentiles } from '../dev/tester/percentiles';
 
 /**

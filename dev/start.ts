@@ -1,13 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import {
-  EMBEDDED_DATABASE_PORT,
-  EMBEDDED_TEMPORAL_PORT,
-  loadConfig,
-  withoutPassword,
-  type Config,
-} from '../src/config';
+import { loadConfig, type Config } from '../src/config';
+import { EMBEDDED_DATABASE_PORT, EMBEDDED_TEMPORAL_PORT, withoutPassword } from '../src/defaults';
 import { applyMigrations } from '../src/db/migrate';
 import { forkBuilt, stopChild } from './embedded/child-process';
 import { startEmbeddedPostgres } from './embedded/embedded-postgres';

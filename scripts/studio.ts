@@ -19,7 +19,7 @@ import { serializeError, type StudioBFFRequest } from '@prisma/studio-core/data/
 import { createPostgresJSExecutor } from '@prisma/studio-core/data/postgresjs';
 import { build } from 'esbuild';
 import postgres from 'postgres';
-import { EMBEDDED_DATABASE_URL, loadDotEnv, withoutPassword } from '../src/config';
+import { EMBEDDED_DATABASE_URL, loadDotEnv, withoutPassword } from '../src/defaults';
 
 const { values: options } = parseArgs({
   options: { port: { type: 'string', default: '5555' }, host: { type: 'string', default: '127.0.0.1' } },

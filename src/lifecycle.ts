@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigError } from './config';
+import { ConfigError } from './config-error';
 import type { Logger } from './logger';
 
 /**

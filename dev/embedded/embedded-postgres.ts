@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { ChildProcess } from 'node:child_process';
-import { embeddedDatabaseUrl } from '../../src/config';
+import { embeddedDatabaseUrl } from '../../src/defaults';
 import { forkHarnessModule, stopChild, waitForMessage } from './child-process';
 
 export interface EmbeddedPostgres {

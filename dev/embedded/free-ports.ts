@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { promisify } from 'node:util';
-import { ConfigError } from '../../src/config';
+import { ConfigError } from '../../src/config-error';
 
 /** A port a part of `npm start` is about to listen on, and the setting that moves it elsewhere. */
 export interface PlannedPort {

@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { EMBEDDED_DATABASE_PASSWORD, EMBEDDED_DATABASE_USER } from '../../src/config';
+import { EMBEDDED_DATABASE_PASSWORD, EMBEDDED_DATABASE_USER } from '../../src/defaults';
 
 // Runs in its own process (see embedded-postgres.ts), so that the server it spawns shares that
 // process's group: whoever stops the group stops PostgreSQL with it.

@@ -13,7 +13,7 @@ import {
   EMBEDDED_DATABASE_URL,
   EMBEDDED_TEMPORAL_ADDRESS,
   EMBEDDED_TEMPORAL_PORT,
-} from '../../src/config';
+} from '../../src/defaults';
 import { objectWorkflowId } from '../../src/workflows';
 import { launchChromium } from '../support/browser';
 import { groupAlive, killGroup, readyOn, runNpmStart, type StartedSystem } from '../support/npm-start';

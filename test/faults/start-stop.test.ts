@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { EMBEDDED_TEMPORAL_PORT } from '../../src/config';
+import { EMBEDDED_TEMPORAL_PORT } from '../../src/defaults';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { groupAlive, killGroup, readyOn, runNpmStart } from '../support/npm-start';
 import { freePort } from '../support/ports';

@@ -4,14 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { parseEnv } from 'node:util';
-import {
-  ConfigError,
-  EMBEDDED_DATABASE_URL,
-  databaseUrlOf,
-  loadConfig,
-  loadDotEnv,
-  temporalAddressOf,
-} from '../../src/config';
+import { databaseUrlOf, loadConfig, temporalAddressOf } from '../../src/config';
+import { ConfigError } from '../../src/config-error';
+import { EMBEDDED_DATABASE_URL, loadDotEnv } from '../../src/defaults';
 
 /** Asserts that loading `environment` stops with a ConfigError whose message names `name`. */
 function assertNamed(environment: NodeJS.ProcessEnv, name: string | RegExp): void {
