@@ -8,7 +8,6 @@ import openapi from './plugins/openapi';
 import strictJson from './plugins/strict-json';
 import callbackRoutes from './routes/callback';
 import healthRoutes from './routes/health';
-import metricsRoutes from './routes/metrics';
 import { probeLogController, probeLogging } from '../probe-logging';
 
 /** How long a client may take to send a whole request; a slow or stalled one is cut off then. */
@@ -54,7 +53,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.register(metrics);
   app.register(openapi);
   app.register(probeLogging);
-  app.register(metricsRoutes);
   app.register(callbackRoutes, { recorder, callbackToken });
   app.register(healthRoutes, { recorder, isDatabaseReachable });
   return app;

@@ -46,13 +46,17 @@ export class ApiMetrics {
 }
 
 /**
- * Counts every answer of POST /callback, including the ones Fastify gives before the handler runs
- * (hence a hook on the whole app, not in the route), by the error code the reply carried.
+ * Serves GET /metrics for Prometheus, and counts every answer of POST /callback, including the
+ * ones Fastify gives before the handler runs (hence a hook on the whole app, not in the route),
+ * by the error code the reply carried.
  */
 export default fp(
   async (app) => {
     const metrics = new ApiMetrics();
     app.decorate('metrics', metrics);
+    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+      reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    );
     app.addHook('onResponse', async (request, reply) => {
       if (request.routeOptions.url !== '/callback') return;
       const outcome = reply.statusCode < 300 ? 'accepted' : reply.statusCode === 503 ? 'unavailable' : 'rejected';
