@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { CallbackRecorder } from './callback-recorder';
+import type { CallbackRecorder } from '../callbacks/recorder';
 import { CALLBACK_BODY_LIMIT_BYTES } from './callback-schema';
 import errorReplies from './plugins/error-replies';
 import metrics from './plugins/metrics';

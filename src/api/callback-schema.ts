@@ -1,4 +1,4 @@
-import { IDEMPOTENCY_KEY_PATTERN } from '../temporal/callback-workflow-start';
+import { IDEMPOTENCY_KEY_PATTERN } from '../callbacks/workflow-start';
 
 /** Largest id the contract allows: the top of PostgreSQL's `integer`. */
 export const MAX_OBJECT_ID = 2_147_483_647;

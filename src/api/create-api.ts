@@ -5,8 +5,8 @@ import { connectDatabase, isDatabaseReachable } from '../db/prisma';
 import { createLogger, type Logger } from '../logger';
 import { lazyClient } from '../temporal/client';
 import { buildApp } from './app';
-import { temporalOrOutboxRecorder } from './outbox-callback-recorder';
-import { RECORDER_GRPC_RETRY } from './temporal-callback-recorder';
+import { temporalOrOutboxRecorder } from '../callbacks/outbox-fallback-recorder';
+import { RECORDER_GRPC_RETRY } from '../callbacks/temporal-recorder';
 
 /** The callback API process: its app and the connections behind it. */
 export interface Api {

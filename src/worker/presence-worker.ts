@@ -8,9 +8,9 @@ import { ObjectsRepository } from '../activities/objects-repository';
 import type { Config } from '../config';
 import type { Database } from '../db/prisma';
 import type { Logger } from '../logger';
-import { CallbackOutbox } from '../outbox/callback-outbox';
-import { OutboxRelay } from '../outbox/outbox-relay';
-import { startCallbackWorkflow } from '../temporal/callback-workflow-start';
+import { CallbackOutbox } from '../callbacks/outbox';
+import { OutboxRelay } from '../callbacks/outbox-relay';
+import { startCallbackWorkflow } from '../callbacks/workflow-start';
 import { ensureObjectIdSearchAttribute } from './object-id-search-attribute';
 import { workflowCode } from './workflow-code';
 

@@ -10,7 +10,7 @@ import { startTemporalDevServer, type DevServer } from '../../dev/embedded/tempo
 import { AdaptiveConcurrency } from '../../src/activities/adaptive-concurrency';
 import { createHandOut } from '../../src/activities/hand-out';
 import { loadConfig } from '../../src/config';
-import { callbackWorkflowId, startCallbackWorkflow } from '../../src/temporal/callback-workflow-start';
+import { callbackWorkflowId, startCallbackWorkflow } from '../../src/callbacks/workflow-start';
 import {
   ensureObjectIdSearchAttribute,
   OBJECT_ID_SEARCH_ATTRIBUTE,

@@ -4,13 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import { noopMetricMeter } from '@temporalio/common';
 import { connectDatabase, type Database } from '../../src/db/prisma';
 import { createLogger } from '../../src/logger';
-import { CallbackOutbox } from '../../src/outbox/callback-outbox';
-import { OutboxRelay } from '../../src/outbox/outbox-relay';
-import {
-  callbackWorkflowId,
-  startCallbackWorkflow,
-  type AcceptedCallback,
-} from '../../src/temporal/callback-workflow-start';
+import { CallbackOutbox } from '../../src/callbacks/outbox';
+import { OutboxRelay } from '../../src/callbacks/outbox-relay';
+import { callbackWorkflowId, startCallbackWorkflow, type AcceptedCallback } from '../../src/callbacks/workflow-start';
 import { callbackWorkflow } from '../../src/workflows';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { TestStack } from '../support/stack';

@@ -1,5 +1,5 @@
-import { RecorderUnavailableError, type CallbackRecorder } from '../../src/api/callback-recorder';
-import type { AcceptedCallback } from '../../src/temporal/callback-workflow-start';
+import { RecorderUnavailableError, type CallbackRecorder } from '../../src/callbacks/recorder';
+import type { AcceptedCallback } from '../../src/callbacks/workflow-start';
 
 /** Stands in for Temporal in API unit tests; the integration tests use the real server. */
 export class InMemoryRecorder implements CallbackRecorder {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { callbackWorkflowId } from '../../temporal/callback-workflow-start';
-import { RecorderUnavailableError, type CallbackRecorder } from '../callback-recorder';
+import { callbackWorkflowId } from '../../callbacks/workflow-start';
+import { RecorderUnavailableError, type CallbackRecorder } from '../../callbacks/recorder';
 import { callbackRouteSchema, UNAVAILABLE, type CallbackBody } from '../callback-schema';
 import callbackAuth from '../plugins/callback-auth';
 

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { CallbackRecorder } from '../callback-recorder';
+import type { CallbackRecorder } from '../../callbacks/recorder';
 
 export interface HealthRoutesOptions {
   /** Its first choice of store (Temporal) answering makes the API ready. */

@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { callbackWorkflow } from '../workflows';
+import { callbackWorkflow, type CallbackInput } from '../workflows';
 
-/** A callback that passed validation, ready to be recorded under its own workflow id. */
-export interface AcceptedCallback {
+/** A callback that passed validation: the callback workflow's input, and the id to record it under. */
+export type AcceptedCallback = CallbackInput & {
   /** The callback workflow's id: random, or derived from the sender's Idempotency-Key. */
   workflowId: string;
-  /** Distinct ids, in the order the callback listed them. */
-  objectIds: number[];
-  receivedAtMs: number;
-}
+};
 
 /**
  * Idempotency keys become part of a workflow id, which the Web UI shows and a query may quote:

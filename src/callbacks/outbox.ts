@@ -1,5 +1,5 @@
 import type { Database } from '../db/prisma';
-import type { AcceptedCallback } from '../temporal/callback-workflow-start';
+import type { AcceptedCallback } from './workflow-start';
 
 export interface OutboxState {
   callbacks: number;

@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
 import type { Database } from '../db/prisma';
 import { withinDeadline } from '../deadline';
-import { CallbackOutbox } from '../outbox/callback-outbox';
-import type { AcceptedCallback } from '../temporal/callback-workflow-start';
-import { RecorderUnavailableError, type CallbackRecorder } from './callback-recorder';
-import { TemporalCallbackRecorder } from './temporal-callback-recorder';
+import { CallbackOutbox } from './outbox';
+import type { AcceptedCallback } from './workflow-start';
+import { RecorderUnavailableError, type CallbackRecorder } from './recorder';
+import { TemporalCallbackRecorder } from './temporal-recorder';
 
 /**
  * Records a callback in Temporal, or, when Temporal has not recorded it within `temporalWaitMs`,
@@ -48,14 +48,16 @@ export class OutboxFallbackRecorder implements CallbackRecorder {
   }
 }
 
-/**
- * The API's recorder: Temporal first, the outbox when Temporal has not answered within 300 ms
- * (it records a callback in a few milliseconds when well), and an answer within 900 ms either way,
- * before the sender's 1 s timeout.
- */
+/** How long the API waits for Temporal alone: it records a callback in a few milliseconds when well. */
+export const TEMPORAL_WAIT_MS = 300;
+/** When the API answers at the latest, recorded or not: before the sender's 1 s timeout. */
+export const ANSWER_DEADLINE_MS = 900;
+
+/** The API's recorder: Temporal first, the outbox too once TEMPORAL_WAIT_MS has passed. */
 export function temporalOrOutboxRecorder(client: Client, taskQueue: string, db: Database): CallbackRecorder {
-  return new OutboxFallbackRecorder(new TemporalCallbackRecorder(client, taskQueue, 900), new CallbackOutbox(db), {
-    temporalWaitMs: 300,
-    deadlineMs: 900,
-  });
+  return new OutboxFallbackRecorder(
+    new TemporalCallbackRecorder(client, taskQueue, ANSWER_DEADLINE_MS),
+    new CallbackOutbox(db),
+    { temporalWaitMs: TEMPORAL_WAIT_MS, deadlineMs: ANSWER_DEADLINE_MS },
+  );
 }

@@ -1,7 +1,7 @@
 import type { BackoffOptions, Client } from '@temporalio/client';
 import { withinDeadline } from '../deadline';
-import { startCallbackWorkflow, type AcceptedCallback } from '../temporal/callback-workflow-start';
-import { RecorderUnavailableError, type CallbackRecorder } from './callback-recorder';
+import { startCallbackWorkflow, type AcceptedCallback } from './workflow-start';
+import { RecorderUnavailableError, type CallbackRecorder } from './recorder';
 
 /**
  * gRPC retries for the recorder's client. A few quick ones ride out a blip; with the SDK's default
