@@ -16,16 +16,18 @@ describe('npm start, stopped with Ctrl-C', () => {
 
   it('stops the API, then drains the worker, then the embedded Temporal server, each once, and leaves no process', async (t) => {
     const port = await freePort();
+    const workerHealthPort = await freePort();
     const system = runNpmStart({
       ...process.env,
       PORT: String(port),
       DATABASE_URL: database.url,
       WORKER_METRICS_PORT: String(await freePort()),
-      WORKER_HEALTH_PORT: String(await freePort()),
+      WORKER_HEALTH_PORT: String(workerHealthPort),
       LOG_LEVEL: 'info',
     });
     try {
-      await readyOn(system, port);
+      // The worker too: one stopped before it has installed its signal handlers has nothing to drain.
+      await readyOn(system, port, workerHealthPort);
       const callback = await fetch(`http://127.0.0.1:${port}/callback`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

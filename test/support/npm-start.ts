@@ -36,12 +36,16 @@ export function runNpmStart(env: NodeJS.ProcessEnv): StartedSystem {
   };
 }
 
-/** Resolves once the API started by `system` answers ready. */
-export async function readyOn(system: StartedSystem, port: number): Promise<void> {
+/**
+ * Resolves once every `/readyz` given answers ready: the API's port, and the worker's probe port
+ * where the test needs the worker running too (it starts more slowly than the API).
+ */
+export async function readyOn(system: StartedSystem, ...ports: number[]): Promise<void> {
   await eventually(
     async () => {
       if (system.process.exitCode !== null) throw new Error(`npm start exited:\n${system.tail()}`);
-      return (await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined;
+      for (const port of ports) if (!(await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return undefined;
+      return true;
     },
     'npm start to be ready',
     180_000,
