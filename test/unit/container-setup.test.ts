@@ -43,7 +43,7 @@ function mountTarget(service: string, repoPath: string): string | undefined {
 }
 
 /**
- * Every metric the service exports (README, "Where to look" → Metrics), under the names they
+ * Every metric the service exports (docs/operations.md, Metrics), under the names they
  * really have: the worker's come from the Temporal SDK's Prometheus exporter with
  * countersTotalSuffix and useSecondsForDurations, which keeps latency names without a unit
  * suffix, appends no unit to our gauge in seconds, and turns the SDK's counter
