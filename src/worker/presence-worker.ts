@@ -3,6 +3,8 @@ import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { AdaptiveConcurrency } from '../activities/adaptive-concurrency';
 import { createHandOut } from '../activities/hand-out';
+import { SightingDispatcher } from '../activities/sighting-dispatcher';
+import { createSightingSignal } from '../activities/sighting-signal';
 import { ObjectServiceClient } from '../activities/object-service';
 import { ObjectsRepository } from '../activities/objects-repository';
 import type { Config } from '../config';
@@ -35,7 +37,12 @@ function handOutMetrics() {
       'presence_handout_backlog',
       'int',
       'ids',
-      'Ids of accepted callbacks this worker has yet to hand to their object workflow',
+      'Distinct ids of accepted callbacks this worker has yet to hand to their object workflow',
+    ),
+    coalesced: meter.createCounter(
+      'presence_sightings_coalesced',
+      'ids',
+      'Sightings handed out without a signal of their own: a sighting of the same id at least as new was delivered',
     ),
     expired: meter.createCounter(
       'presence_sightings_expired',
@@ -44,6 +51,9 @@ function handOutMetrics() {
     ),
   };
 }
+
+/** How often the backlog gauge is brought up to date. */
+const BACKLOG_REPORT_INTERVAL_MS = 1_000;
 
 function outboxMetrics() {
   const meter = Runtime.instance().metricMeter;
@@ -87,6 +97,13 @@ export async function createPresenceWorker(
     logger,
   });
   const objectIdSearchAttribute = await ensureObjectIdSearchAttribute(client, config.temporalNamespace, logger);
+  const metrics = handOutMetrics();
+  const dispatcher = new SightingDispatcher({
+    deliver: createSightingSignal({ client, taskQueue: config.taskQueue, objectIdSearchAttribute }),
+    concurrency: handOutConcurrency(),
+    ttlMs: config.objectTtlSeconds * 1000,
+    onCoalesced: (count) => metrics.coalesced.add(count),
+  });
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
@@ -98,14 +115,7 @@ export async function createPresenceWorker(
         objects: new ObjectsRepository(db),
         objectTtlSeconds: config.objectTtlSeconds,
       }),
-      handOutSightings: createHandOut({
-        client,
-        taskQueue: config.taskQueue,
-        objectTtlSeconds: config.objectTtlSeconds,
-        concurrency: handOutConcurrency(),
-        metrics: handOutMetrics(),
-        objectIdSearchAttribute,
-      }),
+      handOutSightings: createHandOut({ dispatcher, metrics }),
     },
     // Local activities are not subject to the task queue's activity rate limit, so this
     // per-worker slot count is what protects the object service.
@@ -130,9 +140,13 @@ export async function createPresenceWorker(
     shutdownForceTime: '20s',
   });
   relay.start();
+  const reportBacklog = setInterval(() => {
+    metrics.backlog.set(dispatcher.backlog().ids);
+  }, BACKLOG_REPORT_INTERVAL_MS);
   return {
     worker,
     close: async () => {
+      clearInterval(reportBacklog);
       await relay.stop();
       await objectService.close();
     },
