@@ -3,7 +3,7 @@ import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { AdaptiveConcurrency } from '../activities/adaptive-concurrency';
 import { createHandOut } from '../activities/hand-out';
-import { SightingDispatcher } from '../activities/sighting-dispatcher';
+import { SightingDispatcher, type HandOutBacklog } from '../activities/sighting-dispatcher';
 import { createSightingSignal } from '../activities/sighting-signal';
 import { ObjectServiceClient } from '../activities/object-service';
 import { ObjectsRepository } from '../activities/objects-repository';
@@ -39,6 +39,12 @@ function handOutMetrics() {
       'ids',
       'Distinct ids of accepted callbacks this worker has yet to hand to their object workflow',
     ),
+    lagSeconds: meter.createGauge(
+      'presence_handout_lag_seconds',
+      'float',
+      's',
+      'Age (since receipt) of the oldest sighting this worker has yet to hand out or cover by a newer one',
+    ),
     coalesced: meter.createCounter(
       'presence_sightings_coalesced',
       'ids',
@@ -52,7 +58,7 @@ function handOutMetrics() {
   };
 }
 
-/** How often the backlog gauge is brought up to date. */
+/** How often the backlog gauges are brought up to date: the lag grows while nothing happens. */
 const BACKLOG_REPORT_INTERVAL_MS = 1_000;
 
 function outboxMetrics() {
@@ -80,7 +86,7 @@ const RELAY_START_DEADLINE_MS = 5_000;
 export async function createPresenceWorker(
   config: Config,
   { connection, db, logger }: PresenceWorkerConnections,
-): Promise<{ worker: Worker; close: () => Promise<void> }> {
+): Promise<{ worker: Worker; handOutBacklog: () => HandOutBacklog; close: () => Promise<void> }> {
   // Checks mostly wait on the slow object service, so one worker runs many at once, each with its
   // own request to the object service.
   const maxConcurrentChecks = config.objectServiceMaxConcurrency;
@@ -141,10 +147,13 @@ export async function createPresenceWorker(
   });
   relay.start();
   const reportBacklog = setInterval(() => {
-    metrics.backlog.set(dispatcher.backlog().ids);
+    const { ids, lagSeconds } = dispatcher.backlog();
+    metrics.backlog.set(ids);
+    metrics.lagSeconds.set(lagSeconds);
   }, BACKLOG_REPORT_INTERVAL_MS);
   return {
     worker,
+    handOutBacklog: () => dispatcher.backlog(),
     close: async () => {
       clearInterval(reportBacklog);
       await relay.stop();
