@@ -2,9 +2,11 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   TemporalFailure,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -20,6 +22,9 @@ const { checkObject } = proxyLocalActivities<PresenceActivities>(sightingCheckOp
  * what starting a new workflow does.
  */
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+/** Marks runs that watch their idle window with one timer, not one per check. */
+const IDLE_WINDOW_TIMER_PATCH = 'idle-window-timer';
 
 export interface ObjectPresenceInput {
   objectId: number;
@@ -68,10 +73,8 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
   }));
   describe();
 
-  while (await condition(() => pendingReceivedAtMs !== undefined, idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS)) {
-    if (workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof objectPresenceWorkflow>({ objectId, pendingReceivedAtMs, idleTimeoutMs });
-    }
+  const idleMs = idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const check = async () => {
     const receivedAtMs = pendingReceivedAtMs as number;
     pendingReceivedAtMs = undefined;
     checking = true;
@@ -93,6 +96,47 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
     }
     checkedReceivedAtMs = receivedAtMs;
     describe();
+  };
+  const continueAsNewIfSuggested = async () => {
+    if (workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof objectPresenceWorkflow>({ objectId, pendingReceivedAtMs, idleTimeoutMs });
+    }
+  };
+
+  if (patched(IDLE_WINDOW_TIMER_PATCH)) {
+    // One timer per idle window instead of one per check: a timer is a Temporal Cloud action and
+    // two history events (started, then cancelled by the next sighting), and an object sighted
+    // every few seconds would start one after every check. This one is not cancelled by a
+    // sighting; when it fires during activity it is set again for what remains of the window
+    // after the last check, so an object busy for a minute costs two or three timers.
+    let busyUntil = Date.now();
+    let idle = false;
+    const watchIdleWindow = (ms: number): void => {
+      void sleep(ms).then(() => {
+        if (checking || pendingReceivedAtMs !== undefined) return watchIdleWindow(idleMs);
+        const idleFor = Date.now() - busyUntil;
+        if (idleFor >= idleMs) idle = true;
+        else watchIdleWindow(idleMs - idleFor);
+      });
+    };
+    watchIdleWindow(idleMs);
+    for (;;) {
+      await condition(() => pendingReceivedAtMs !== undefined || idle);
+      if (pendingReceivedAtMs === undefined) return;
+      await continueAsNewIfSuggested();
+      await check();
+      busyUntil = Date.now();
+      // A sighting that came as the window closed: the window starts again after its check.
+      if (idle) {
+        idle = false;
+        watchIdleWindow(idleMs);
+      }
+    }
+  }
+  // Workflows started before the idle window timer: a timer after every check.
+  while (await condition(() => pendingReceivedAtMs !== undefined, idleMs)) {
+    await continueAsNewIfSuggested();
+    await check();
   }
 }
 

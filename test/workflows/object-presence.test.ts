@@ -61,6 +61,32 @@ describe('objectPresenceWorkflow on a real Temporal server, checks stubbed', () 
     });
   });
 
+  it('watches its idle window with one timer, not one per check, and still waits the whole window after its last check', async () => {
+    const objectId = nextObjectId++;
+    let checkedAt = 0;
+    const { calls, activities } = checkStub(() => {
+      checkedAt = Date.now();
+      return 'recorded';
+    });
+    await temporal.withWorker(activities, async (taskQueue) => {
+      const t0 = Date.now();
+      const handle = await sight(temporal.client, taskQueue, objectId, t0);
+      // Sighted again after each check, within the idle window.
+      for (let i = 1; i <= 4; i += 1) {
+        await calls.reach(i);
+        await sight(temporal.client, taskQueue, objectId, t0 + i);
+      }
+      await handle.result();
+      const idleFor = Date.now() - checkedAt;
+      assert.equal(calls.list.length, 5);
+      assert.ok(idleFor >= IDLE_MS, `completed ${idleFor} ms after its last check, before the idle window passed`);
+      const events = (await handle.fetchHistory()).events ?? [];
+      const timers = events.filter((event) => event.timerStartedEventAttributes).length;
+      assert.ok(timers < calls.list.length, `${timers} timers for ${calls.list.length} checks`);
+      assert.equal(events.filter((event) => event.timerCanceledEventAttributes).length, 0, 'no timer is cancelled');
+    });
+  });
+
   it('completes once the idle window passes without a sighting', async () => {
     const objectId = nextObjectId++;
     let checkedAt = 0;
