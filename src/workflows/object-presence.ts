@@ -1,6 +1,8 @@
 import {
+  CancellationScope,
   condition,
   continueAsNew,
+  isCancellation,
   log,
   patched,
   proxyLocalActivities,
@@ -104,32 +106,48 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
   };
 
   if (patched(IDLE_WINDOW_TIMER_PATCH)) {
-    // One timer per idle window instead of one per check: a timer is a Temporal Cloud action and
-    // two history events (started, then cancelled by the next sighting), and an object sighted
-    // every few seconds would start one after every check. This one is not cancelled by a
-    // sighting; when it fires during activity it is set again for what remains of the window
-    // after the last check, so an object busy for a minute costs two or three timers.
+    // Far fewer timers than one per check: a timer is a Temporal Cloud action and two history
+    // events, and an object sighted every few seconds would start and cancel one after every
+    // check. A timer here runs on across checks. A check that ends with less than half the
+    // window left on it replaces it, in the check's own workflow task, so a busy object's timer
+    // never fires (a fire would cost a workflow task of its own) and it starts at most one
+    // timer per half window. One that fires early, during or too soon after a check, is set
+    // again for what remains of the window after the last check.
     let busyUntil = Date.now();
     let idle = false;
-    const watchIdleWindow = (ms: number): void => {
-      void sleep(ms).then(() => {
-        if (checking || pendingReceivedAtMs !== undefined) return watchIdleWindow(idleMs);
-        const idleFor = Date.now() - busyUntil;
-        if (idleFor >= idleMs) idle = true;
-        else watchIdleWindow(idleMs - idleFor);
-      });
+    let idleTimer: { scope: CancellationScope; firesAt: number } | undefined;
+    const startIdleTimer = (ms: number): void => {
+      const timer = { scope: new CancellationScope(), firesAt: Date.now() + ms };
+      idleTimer = timer;
+      timer.scope
+        .run(() => sleep(ms))
+        .then(
+          () => {
+            idleTimer = undefined;
+            const idleFor = Date.now() - busyUntil;
+            if (checking || pendingReceivedAtMs !== undefined) startIdleTimer(idleMs);
+            else if (idleFor >= idleMs) idle = true;
+            else startIdleTimer(idleMs - idleFor);
+          },
+          (error: unknown) => {
+            if (!isCancellation(error)) throw error;
+          },
+        );
     };
-    watchIdleWindow(idleMs);
+    startIdleTimer(idleMs);
     for (;;) {
       await condition(() => pendingReceivedAtMs !== undefined || idle);
       if (pendingReceivedAtMs === undefined) return;
       await continueAsNewIfSuggested();
       await check();
       busyUntil = Date.now();
-      // A sighting that came as the window closed: the window starts again after its check.
-      if (idle) {
+      if (idleTimer === undefined) {
+        // A sighting that came as the window closed: the window starts again after its check.
         idle = false;
-        watchIdleWindow(idleMs);
+        startIdleTimer(idleMs);
+      } else if (idleTimer.firesAt - busyUntil < idleMs / 2) {
+        idleTimer.scope.cancel();
+        startIdleTimer(idleMs);
       }
     }
   }
