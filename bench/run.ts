@@ -8,6 +8,9 @@ import { findTemporalCli } from '../dev/embedded/temporal-dev-server';
 import { sendCallback } from '../dev/tester/callback-sender';
 import { startFakeObjectService } from '../dev/tester/object-service';
 import { type RunningEngineFloor, EngineFloorSystem } from './engine-floor/system';
+import { cloudActionsFromHistories } from './cloud-actions';
+import { fleetLoad } from './fleet';
+import { formatFleetReport } from './fleet-report';
 import { closedLoop, endToEnd, freshIds, IDS_PER_CALLBACK, postAll, realistic, summarizeAcks } from './load';
 import { ackWhileTemporalIsDown } from './outbox';
 import { ProcessMeter, round, waitForQuietMachine, type Usage } from './processes';
@@ -63,6 +66,13 @@ const settings = {
   /** Longer than the slowest upstream answer, so the last sightings' rows are seen. */
   realisticDrainS: 8,
   maxConcurrentChecks: MAX_CONCURRENT_CHECKS,
+  /**
+   * The fleet scenarios: callbacks of 1 to 200 random ids of a fleet, at rising rates per
+   * second (BENCH_FLEET_RATES=1,2,4 picks others), each rate for `fleetSeconds`.
+   */
+  fleetSizes: [400, 2_000],
+  fleetRates: (process.env.BENCH_FLEET_RATES ?? '1,2,4,8').split(',').map(Number),
+  fleetSeconds: Number(process.env.BENCH_FLEET_SECONDS ?? (QUICK ? 30 : 55)),
   /** The machine is shared: before each measurement, wait up to this long for it to go idle. */
   quietWaitS: Number(process.env.BENCH_QUIET_WAIT_S ?? 5),
 };
@@ -77,10 +87,14 @@ interface ScenarioResult {
 
 interface Scenario {
   name: string;
+  /** The project's OBJECT_TTL_SECONDS; unset: an hour, so that nothing expires while the bench waits for it. */
+  objectTtlSeconds?: number;
   /** The systems it has a meaning for; unset: both. */
   systems?: ReadonlyArray<SystemUnderTest['name']>;
   /** `tester`: 300 ms to 4.3 s like the object service of docs/contract.md; `instant`: no latency. */
   upstream: 'tester' | 'instant';
+  /** Runs after the measurement, before the stack stops: what the histories it left say. */
+  inspect?(system: RunningSystem): Promise<Record<string, unknown>>;
   /** Runs before the measurement starts. */
   prepare?(system: RunningSystem): Promise<void>;
   run(system: RunningSystem): Promise<ScenarioResult>;
@@ -230,6 +244,27 @@ const scenarios: Scenario[] = [
       return { ids: result.idsAccepted, ...result };
     },
   })),
+  ...settings.fleetSizes.flatMap((fleetSize) =>
+    settings.fleetRates.map((rate): Scenario => ({
+      // The product's TTL: a hand-out that falls more than 30 s behind loses its sightings.
+      name: `fleet-${fleetSize}-${rate}`,
+      objectTtlSeconds: 30,
+      upstream: 'tester',
+      run: async ({ callbackUrl, benchDatabaseUrl }) => {
+        const result = await fleetLoad({
+          callbackUrl,
+          watchUrl: benchDatabaseUrl,
+          fleetSize,
+          callbacksPerSecond: rate,
+          seconds: settings.fleetSeconds,
+          isOnline,
+        });
+        return { ids: result.sightingsAccepted, fleetSize, callbacksPerSecond: rate, ...result };
+      },
+      inspect: async ({ temporal }) =>
+        temporal ? { cloudActions: await cloudActionsFromHistories(temporal.address) } : {},
+    })),
+  ),
 ];
 
 /** What is running right now, stopped on Ctrl-C so that no server or database outlives the bench. */
@@ -299,12 +334,14 @@ async function runScenario(system: SystemUnderTest, scenario: Scenario): Promise
   return withCleanup(
     () => objectService.close(),
     async () => {
-      const stack = await system.start(objectService.url, scenario.name);
+      const stack = await system.start(objectService.url, scenario.name, {
+        objectTtlSeconds: scenario.objectTtlSeconds ?? 3600,
+      });
       let requestsBefore = 0;
       const result = await withCleanup(
         () => stack.stop(),
-        () =>
-          measure(
+        async () => {
+          const measured = await measure(
             stack,
             // Known ids must still have running workflows when measured: prepare after the quiet wait.
             async () => {
@@ -312,7 +349,9 @@ async function runScenario(system: SystemUnderTest, scenario: Scenario): Promise
               requestsBefore = objectService.stats.requests;
             },
             () => scenario.run(stack),
-          ),
+          );
+          return { ...measured, ...(await scenario.inspect?.(stack)) };
+        },
       );
       return {
         ...result,
@@ -411,6 +450,8 @@ async function main(): Promise<void> {
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(formatReport(report));
+  const fleet = formatFleetReport(report);
+  if (fleet) console.log(`\n${fleet}`);
   console.log(`\nraw numbers: ${path.relative(process.cwd(), file)}`);
 }
 

@@ -58,10 +58,15 @@ export interface RunningSystem extends RunningStack {
   temporal?: BenchDevServer;
 }
 
+export interface StackOptions {
+  /** The project's OBJECT_TTL_SECONDS: what its checks still write and its cleanup keeps. */
+  objectTtlSeconds: number;
+}
+
 export interface SystemUnderTest {
   readonly name: 'project' | 'baseline';
   /** A fresh stack on an empty table; the object service is the scenario's. */
-  start(objectServiceUrl: string, scenario: string): Promise<RunningSystem>;
+  start(objectServiceUrl: string, scenario: string, options: StackOptions): Promise<RunningSystem>;
   close(): Promise<void>;
 }
 
@@ -87,7 +92,7 @@ abstract class SystemWithDatabase implements SystemUnderTest {
     return this;
   }
 
-  abstract start(objectServiceUrl: string, scenario: string): Promise<RunningSystem>;
+  abstract start(objectServiceUrl: string, scenario: string, options: StackOptions): Promise<RunningSystem>;
 
   async close(): Promise<void> {
     if (this.database)
@@ -131,7 +136,7 @@ export class ProjectSystem extends SystemWithDatabase {
   readonly name = 'project';
   private readonly taskQueue = 'presence-bench';
 
-  async start(objectServiceUrl: string, scenario: string): Promise<RunningSystem> {
+  async start(objectServiceUrl: string, scenario: string, { objectTtlSeconds }: StackOptions): Promise<RunningSystem> {
     await this.emptyTable();
     const server = await startBenchDevServer();
     const port = await freePort();
@@ -139,15 +144,18 @@ export class ProjectSystem extends SystemWithDatabase {
     const env = {
       PORT: String(port),
       WORKER_HEALTH_PORT: String(workerHealthPort),
+      // Not the default 9464, which a running `npm start` holds.
+      WORKER_METRICS_PORT: String(await freePort()),
       OBJECT_SERVICE_URL: objectServiceUrl,
       OBJECT_SERVICE_MAX_CONCURRENCY: String(MAX_CONCURRENT_CHECKS),
       DATABASE_URL: this.database.url,
       TEMPORAL_ADDRESS: server.address,
       TEMPORAL_TASK_QUEUE: this.taskQueue,
       LOG_LEVEL: 'warn',
-      // With the default 30 s, a backlog older than the TTL is (rightly) not written and the
-      // throughput scenario would wait forever; the cleanup schedule still runs every 3 s.
-      OBJECT_TTL_SECONDS: '3600',
+      // An hour for most scenarios: with the default 30 s, a backlog older than the TTL is
+      // (rightly) not written and the throughput scenario would wait forever; the cleanup
+      // schedule still runs every 3 s. The fleet scenarios run with the product's 30 s.
+      OBJECT_TTL_SECONDS: String(objectTtlSeconds),
     };
     const worker = spawnNode(['dist/worker/main.js'], env, `project-${scenario}-worker`);
     const api = spawnNode(['dist/api/main.js'], env, `project-${scenario}-api`);

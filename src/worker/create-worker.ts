@@ -1,5 +1,6 @@
 import { Client } from '@temporalio/client';
 import { GracefulShutdownPeriodExpiredError, NativeConnection, type Worker } from '@temporalio/worker';
+import type { HandOutBacklog } from '../activities/sighting-dispatcher';
 import { databaseUrlOf, type Config } from '../config';
 import { connectDatabase, isDatabaseReachable } from '../db/prisma';
 import { retryUntilAvailable } from '../lifecycle';
@@ -40,12 +41,14 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
   // Upserts take a millisecond or two; a small pool keeps up with hundreds of checks at once.
   const db = connectDatabase(databaseUrlOf(config), 20);
   let worker: Worker | undefined;
+  let handOutBacklog: (() => HandOutBacklog) | undefined;
   const health = await startWorkerHealth({
     port: config.workerHealthPort,
     host: config.host,
     logger,
     workerState: () => worker?.getState() ?? 'STARTING',
     isDatabaseReachable: () => isDatabaseReachable(db),
+    handOutBacklog: () => handOutBacklog?.(),
   }).catch(async (error: unknown) => {
     await db.$disconnect();
     throw error;
@@ -72,6 +75,7 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
     }
     const presence = await createPresenceWorker(config, { connection, db, logger });
     worker = presence.worker;
+    handOutBacklog = presence.handOutBacklog;
     closePresenceWorker = presence.close;
   } catch (error) {
     await release();

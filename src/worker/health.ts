@@ -1,5 +1,6 @@
 import type { State } from '@temporalio/worker';
 import Fastify from 'fastify';
+import type { HandOutBacklog } from '../activities/sighting-dispatcher';
 import type { Logger } from '../logger';
 import { probeLogController, probeLogging } from '../probe-logging';
 
@@ -12,6 +13,8 @@ export interface WorkerHealthOptions {
   logger: Logger;
   workerState: () => WorkerHealthState;
   isDatabaseReachable: () => Promise<boolean>;
+  /** How far behind the worker's hand-outs are; undefined until the worker exists. */
+  handOutBacklog: () => HandOutBacklog | undefined;
 }
 
 const readiness = {
@@ -20,6 +23,13 @@ const readiness = {
     status: { type: 'string', enum: ['ready', 'unavailable'] },
     worker: { type: 'string' },
     database: { type: 'boolean' },
+    handOut: {
+      type: 'object',
+      properties: {
+        backlogIds: { type: 'integer' },
+        lagSeconds: { type: 'number' },
+      },
+    },
   },
 } as const;
 
@@ -27,7 +37,8 @@ const readiness = {
  * The worker's probes, on a port of their own: `/healthz` while the process lives, `/readyz`
  * while the worker polls its task queue and the database answers. Served from the start, before
  * Temporal is reached, so an orchestrator can tell a worker still waiting for Temporal from a
- * dead one.
+ * dead one. The readiness body also says how far behind the hand-outs are: a lagging worker is
+ * still ready (it takes work and makes progress), but an operator sees that it needs help.
  */
 export async function startWorkerHealth(options: WorkerHealthOptions): Promise<{ close: () => Promise<void> }> {
   const app = Fastify({ loggerInstance: options.logger, logController: probeLogController() });
@@ -37,7 +48,13 @@ export async function startWorkerHealth(options: WorkerHealthOptions): Promise<{
     const worker = options.workerState();
     const database = await options.isDatabaseReachable();
     const ready = worker === 'RUNNING' && database;
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', worker, database });
+    const backlog = options.handOutBacklog();
+    return reply.code(ready ? 200 : 503).send({
+      status: ready ? 'ready' : 'unavailable',
+      worker,
+      database,
+      ...(backlog && { handOut: { backlogIds: backlog.ids, lagSeconds: backlog.lagSeconds } }),
+    });
   });
   await app.listen({ port: options.port, host: options.host });
   return { close: () => app.close() };

@@ -3,6 +3,8 @@ import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { AdaptiveConcurrency } from '../activities/adaptive-concurrency';
 import { createHandOut } from '../activities/hand-out';
+import { SightingDispatcher, type HandOutBacklog } from '../activities/sighting-dispatcher';
+import { createSightingSignal } from '../activities/sighting-signal';
 import { ObjectServiceClient } from '../activities/object-service';
 import { ObjectsRepository } from '../activities/objects-repository';
 import type { Config } from '../config';
@@ -35,7 +37,18 @@ function handOutMetrics() {
       'presence_handout_backlog',
       'int',
       'ids',
-      'Ids of accepted callbacks this worker has yet to hand to their object workflow',
+      'Distinct ids of accepted callbacks this worker has yet to hand to their object workflow',
+    ),
+    lagSeconds: meter.createGauge(
+      'presence_handout_lag_seconds',
+      'float',
+      's',
+      'Age (since receipt) of the oldest sighting this worker has yet to hand out or cover by a newer one',
+    ),
+    coalesced: meter.createCounter(
+      'presence_sightings_coalesced',
+      'ids',
+      'Sightings handed out without a signal of their own: a sighting of the same id at least as new was delivered',
     ),
     expired: meter.createCounter(
       'presence_sightings_expired',
@@ -44,6 +57,9 @@ function handOutMetrics() {
     ),
   };
 }
+
+/** How often the backlog gauges are brought up to date: the lag grows while nothing happens. */
+const BACKLOG_REPORT_INTERVAL_MS = 1_000;
 
 function outboxMetrics() {
   const meter = Runtime.instance().metricMeter;
@@ -70,7 +86,7 @@ const RELAY_START_DEADLINE_MS = 5_000;
 export async function createPresenceWorker(
   config: Config,
   { connection, db, logger }: PresenceWorkerConnections,
-): Promise<{ worker: Worker; close: () => Promise<void> }> {
+): Promise<{ worker: Worker; handOutBacklog: () => HandOutBacklog; close: () => Promise<void> }> {
   // Checks mostly wait on the slow object service, so one worker runs many at once, each with its
   // own request to the object service.
   const maxConcurrentChecks = config.objectServiceMaxConcurrency;
@@ -87,6 +103,13 @@ export async function createPresenceWorker(
     logger,
   });
   const objectIdSearchAttribute = await ensureObjectIdSearchAttribute(client, config.temporalNamespace, logger);
+  const metrics = handOutMetrics();
+  const dispatcher = new SightingDispatcher({
+    deliver: createSightingSignal({ client, taskQueue: config.taskQueue, objectIdSearchAttribute }),
+    concurrency: handOutConcurrency(),
+    ttlMs: config.objectTtlSeconds * 1000,
+    onCoalesced: (count) => metrics.coalesced.add(count),
+  });
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
@@ -98,14 +121,7 @@ export async function createPresenceWorker(
         objects: new ObjectsRepository(db),
         objectTtlSeconds: config.objectTtlSeconds,
       }),
-      handOutSightings: createHandOut({
-        client,
-        taskQueue: config.taskQueue,
-        objectTtlSeconds: config.objectTtlSeconds,
-        concurrency: handOutConcurrency(),
-        metrics: handOutMetrics(),
-        objectIdSearchAttribute,
-      }),
+      handOutSightings: createHandOut({ dispatcher, metrics }),
     },
     // Local activities are not subject to the task queue's activity rate limit, so this
     // per-worker slot count is what protects the object service.
@@ -130,9 +146,16 @@ export async function createPresenceWorker(
     shutdownForceTime: '20s',
   });
   relay.start();
+  const reportBacklog = setInterval(() => {
+    const { ids, lagSeconds } = dispatcher.backlog();
+    metrics.backlog.set(ids);
+    metrics.lagSeconds.set(lagSeconds);
+  }, BACKLOG_REPORT_INTERVAL_MS);
   return {
     worker,
+    handOutBacklog: () => dispatcher.backlog(),
     close: async () => {
+      clearInterval(reportBacklog);
       await relay.stop();
       await objectService.close();
     },

@@ -1,10 +1,14 @@
 import {
+  CancellationScope,
   condition,
   continueAsNew,
+  isCancellation,
   log,
+  patched,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   TemporalFailure,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -20,6 +24,9 @@ const { checkObject } = proxyLocalActivities<PresenceActivities>(sightingCheckOp
  * what starting a new workflow does.
  */
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+/** Marks runs that watch their idle window with one timer, not one per check. */
+const IDLE_WINDOW_TIMER_PATCH = 'idle-window-timer';
 
 export interface ObjectPresenceInput {
   objectId: number;
@@ -68,10 +75,8 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
   }));
   describe();
 
-  while (await condition(() => pendingReceivedAtMs !== undefined, idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS)) {
-    if (workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof objectPresenceWorkflow>({ objectId, pendingReceivedAtMs, idleTimeoutMs });
-    }
+  const idleMs = idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const check = async () => {
     const receivedAtMs = pendingReceivedAtMs as number;
     pendingReceivedAtMs = undefined;
     checking = true;
@@ -93,6 +98,63 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
     }
     checkedReceivedAtMs = receivedAtMs;
     describe();
+  };
+  const continueAsNewIfSuggested = async () => {
+    if (workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof objectPresenceWorkflow>({ objectId, pendingReceivedAtMs, idleTimeoutMs });
+    }
+  };
+
+  if (patched(IDLE_WINDOW_TIMER_PATCH)) {
+    // Far fewer timers than one per check: a timer is a Temporal Cloud action and two history
+    // events, and an object sighted every few seconds would start and cancel one after every
+    // check. A timer here runs on across checks. A check that ends with less than half the
+    // window left on it replaces it, in the check's own workflow task, so a busy object's timer
+    // never fires (a fire would cost a workflow task of its own) and it starts at most one
+    // timer per half window. One that fires early, during or too soon after a check, is set
+    // again for what remains of the window after the last check.
+    let busyUntil = Date.now();
+    let idle = false;
+    let idleTimer: { scope: CancellationScope; firesAt: number } | undefined;
+    const startIdleTimer = (ms: number): void => {
+      const timer = { scope: new CancellationScope(), firesAt: Date.now() + ms };
+      idleTimer = timer;
+      timer.scope
+        .run(() => sleep(ms))
+        .then(
+          () => {
+            idleTimer = undefined;
+            const idleFor = Date.now() - busyUntil;
+            if (checking || pendingReceivedAtMs !== undefined) startIdleTimer(idleMs);
+            else if (idleFor >= idleMs) idle = true;
+            else startIdleTimer(idleMs - idleFor);
+          },
+          (error: unknown) => {
+            if (!isCancellation(error)) throw error;
+          },
+        );
+    };
+    startIdleTimer(idleMs);
+    for (;;) {
+      await condition(() => pendingReceivedAtMs !== undefined || idle);
+      if (pendingReceivedAtMs === undefined) return;
+      await continueAsNewIfSuggested();
+      await check();
+      busyUntil = Date.now();
+      if (idleTimer === undefined) {
+        // A sighting that came as the window closed: the window starts again after its check.
+        idle = false;
+        startIdleTimer(idleMs);
+      } else if (idleTimer.firesAt - busyUntil < idleMs / 2) {
+        idleTimer.scope.cancel();
+        startIdleTimer(idleMs);
+      }
+    }
+  }
+  // Workflows started before the idle window timer: a timer after every check.
+  while (await condition(() => pendingReceivedAtMs !== undefined, idleMs)) {
+    await continueAsNewIfSuggested();
+    await check();
   }
 }
 

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { sendCallback } from '../../dev/tester/callback-sender';
 import { CallbackDriver } from '../support/callback-driver';
+import { FleetCallbackDriver } from '../support/fleet-driver';
 import { runningSystem } from '../support/fault-harness';
 import { eventually } from '../support/wait';
 
@@ -96,5 +97,56 @@ describe('a worker dies while it hands out a large callback', () => {
     );
     assert.ok(rowsWhenKilled < ids.size, 'the worker died before the hand-out was through');
     assert.equal(processed, ids.size);
+  });
+});
+
+describe('a worker dies while it coalesces a backlog of repeated ids', () => {
+  const system = runningSystem({ latencyMs: [50, 200] });
+
+  it('SIGKILL while hand-outs wait on newer sightings of their ids: every id gets its newest sighting', async (t) => {
+    const harness = system();
+    const fleet = Array.from({ length: 2_000 }, (_, i) => 7_000_000 + i);
+    const driver = new FleetCallbackDriver(() => harness.callbackUrl, fleet);
+    // The whole fleet at once makes a backlog; callbacks of ids from it keep coming behind it,
+    // so the older hand-out's ids are covered by newer sightings instead of signalled.
+    assert.ok(await driver.send(fleet, 10_000), 'the fleet callback was accepted');
+    driver.start(200, 50);
+    const coalescedWhenKilled = await eventually(
+      async () => {
+        const coalesced = (await harness.workerMetric('presence_sightings_coalesced_total')) ?? 0;
+        return coalesced > 0 && (await harness.countRows(new Set(fleet))) >= 100 ? coalesced : undefined;
+      },
+      'the worker to coalesce sightings and write the first rows',
+      60_000,
+    );
+    harness.worker?.kill('SIGKILL');
+    await harness.worker?.exited;
+    const rowsWhenKilled = await harness.countRows(new Set(fleet));
+    await sleep(1_000);
+    await harness.startWorker();
+    await sleep(3_000);
+    await driver.stop();
+
+    // Every accepted id's row reaches its newest accepted sighting: received no earlier than sent.
+    const isUpToDate = async () => {
+      const lastSeen = await harness.lastSeen(driver.newestAcceptedSentAt.keys());
+      const behind = [...driver.newestAcceptedSentAt].filter(([id, sentAt]) => (lastSeen.get(id) ?? 0) < sentAt);
+      return behind.length === 0 ? true : undefined;
+    };
+    await eventually(isUpToDate, 'every row to carry its newest sighting', 600_000).catch(() => false);
+    const lastSeen = await harness.lastSeen(driver.newestAcceptedSentAt.keys());
+    const missing = [...driver.newestAcceptedSentAt.keys()].filter((id) => !lastSeen.has(id));
+    const stale = [...driver.newestAcceptedSentAt].filter(
+      ([id, sentAt]) => lastSeen.has(id) && lastSeen.get(id)! < sentAt,
+    );
+    const refusedButWritten = await harness.countRows(driver.onlyRefusedIds());
+    t.diagnostic(
+      `callbacks ${JSON.stringify(driver.callbacks)}; ${coalescedWhenKilled} sightings coalesced and ` +
+        `${rowsWhenKilled} rows when the worker was killed; lost ${missing.length}, behind their newest sighting ${stale.length}`,
+    );
+    assert.ok(rowsWhenKilled < fleet.length, 'the worker died before the hand-outs were through');
+    assert.equal(missing.length, 0, 'every accepted id has a row');
+    assert.equal(stale.length, 0, "every row carries its id's newest accepted sighting");
+    assert.equal(refusedButWritten, 0, 'a refused callback recorded nothing');
   });
 });

@@ -4,6 +4,8 @@ import { noopMetricMeter } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { AdaptiveConcurrency } from '../../src/activities/adaptive-concurrency';
 import { createHandOut } from '../../src/activities/hand-out';
+import { SightingDispatcher } from '../../src/activities/sighting-dispatcher';
+import { createSightingSignal } from '../../src/activities/sighting-signal';
 import { objectWorkflowId } from '../../src/workflows';
 import { TestStack } from '../support/stack';
 import { answer, startStubObjectService, type StubObjectService } from '../support/stub-object-service';
@@ -51,11 +53,12 @@ describe('callback workflows on a real Temporal server', () => {
 
   const handOut = (objectTtlSeconds = 30) => {
     const concurrency = new AdaptiveConcurrency({ initial: 4, min: 1, max: 8, tolerance: 2, floorMs: 5 });
-    const metrics = {
-      backlog: noopMetricMeter.createGauge('backlog'),
-      expired: noopMetricMeter.createCounter('expired'),
-    };
-    return createHandOut({ client: stack.client, taskQueue: stack.taskQueue, objectTtlSeconds, concurrency, metrics });
+    const dispatcher = new SightingDispatcher({
+      deliver: createSightingSignal({ client: stack.client, taskQueue: stack.taskQueue }),
+      concurrency,
+      ttlMs: objectTtlSeconds * 1000,
+    });
+    return createHandOut({ dispatcher, metrics: { expired: noopMetricMeter.createCounter('expired') } });
   };
 
   it('resumes a hand-out at its last checkpoint instead of the start', async () => {

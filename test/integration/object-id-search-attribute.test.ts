@@ -9,6 +9,8 @@ import pino from 'pino';
 import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
 import { AdaptiveConcurrency } from '../../src/activities/adaptive-concurrency';
 import { createHandOut } from '../../src/activities/hand-out';
+import { SightingDispatcher } from '../../src/activities/sighting-dispatcher';
+import { createSightingSignal } from '../../src/activities/sighting-signal';
 import { loadConfig } from '../../src/config';
 import { callbackWorkflowId, startCallbackWorkflow } from '../../src/callbacks/workflow-start';
 import {
@@ -89,12 +91,12 @@ describe('the ObjectId search attribute on object workflows, on real Temporal de
   /** A hand-out activity as the worker builds it, run outside a worker. */
   const handOut = (client: Client, objectIdSearchAttribute?: ObjectIdSearchAttribute) =>
     createHandOut({
-      client,
-      taskQueue: TASK_QUEUE,
-      objectTtlSeconds: 30,
-      concurrency: new AdaptiveConcurrency({ initial: 2, min: 1, max: 4, tolerance: 2, floorMs: 5 }),
-      metrics: { backlog: noopMetricMeter.createGauge('backlog'), expired: noopMetricMeter.createCounter('expired') },
-      objectIdSearchAttribute,
+      dispatcher: new SightingDispatcher({
+        deliver: createSightingSignal({ client, taskQueue: TASK_QUEUE, objectIdSearchAttribute }),
+        concurrency: new AdaptiveConcurrency({ initial: 2, min: 1, max: 4, tolerance: 2, floorMs: 5 }),
+        ttlMs: 30_000,
+      }),
+      metrics: { expired: noopMetricMeter.createCounter('expired') },
     });
 
   describe('on the dev server npm start runs', () => {

@@ -11,10 +11,12 @@ import { eventually } from '../support/wait';
 
 interface Readiness {
   status: number;
-  body: { status: string; worker: string; database: boolean };
+  body: { status: string; worker: string; database: boolean; handOut?: { backlogIds: number; lagSeconds: number } };
 }
 
-const READY = { status: 'ready', worker: 'RUNNING', database: true };
+/** An idle worker's hand-outs: none waiting. */
+const NO_BACKLOG = { backlogIds: 0, lagSeconds: 0 };
+const READY = { status: 'ready', worker: 'RUNNING', database: true, handOut: NO_BACKLOG };
 
 describe("the worker's probes, on a real Temporal server and PostgreSQL", () => {
   let server: DevServer;
@@ -67,7 +69,7 @@ describe("the worker's probes, on a real Temporal server and PostgreSQL", () => 
     assert.equal((await fetch(`${healthUrl}/healthz`)).status, 200);
     assert.deepEqual(await readiness(), {
       status: 503,
-      body: { status: 'unavailable', worker: 'INITIALIZED', database: true },
+      body: { status: 'unavailable', worker: 'INITIALIZED', database: true, handOut: NO_BACKLOG },
     });
   });
 
@@ -82,6 +84,7 @@ describe("the worker's probes, on a real Temporal server and PostgreSQL", () => 
       status: 'unavailable',
       worker: 'RUNNING',
       database: false,
+      handOut: NO_BACKLOG,
     });
     assert.equal((await fetch(`${healthUrl}/healthz`)).status, 200, 'still live');
     await proxy.open();

@@ -133,6 +133,24 @@ export class FaultHarness {
     return Number(rows[0]?.count ?? 0);
   }
 
+  /** `last_seen` of those of `ids` that have a row, read straight from PostgreSQL. */
+  async lastSeen(ids: Iterable<number>): Promise<Map<number, number>> {
+    const { rows } = await this.direct.query<{ id: number; last_seen: Date }>(
+      'SELECT id, last_seen FROM objects WHERE id = ANY($1)',
+      [[...ids]],
+    );
+    return new Map(rows.map((row) => [row.id, row.last_seen.getTime()]));
+  }
+
+  /** A counter or gauge of the worker's Prometheus endpoint; undefined until the worker has set it. */
+  async workerMetric(name: string): Promise<number | undefined> {
+    const text = await (await fetch(this.workerMetricsUrl)).text();
+    const line = text
+      .split('\n')
+      .find((candidate) => candidate.startsWith(`${name}{`) || candidate.startsWith(`${name} `));
+    return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+
   /** Brings the object service back on the address it had, after the test closed it. */
   async reopenObjectService(url: string, latencyMs: [number, number] = [50, 100]): Promise<void> {
     this.objectService = await startFakeObjectService({

@@ -58,6 +58,8 @@ const knownMetrics = new Set([
   ...histogram('presence_callback_duration_seconds'),
   // Worker, /metrics on 9464: ours.
   'presence_handout_backlog',
+  'presence_handout_lag_seconds',
+  'presence_sightings_coalesced_total',
   'presence_sightings_expired_total',
   'presence_outbox_callbacks',
   'presence_outbox_oldest_age_seconds',
@@ -244,19 +246,22 @@ describe('monitoring setup', () => {
         metrics.forEach((metric) => used.add(metric));
       }
     }
-    // The panels asked for: callbacks by outcome, ack latency, recording store, hand-out backlog,
-    // outbox size and age, checks and their failures, deletions, expired sightings.
+    // The panels asked for: callbacks by outcome, ack latency, recording store, hand-out backlog
+    // (ids and lag), outbox size and age, checks and their failures, deletions, coalesced and
+    // expired sightings.
     for (const metric of [
       'presence_callbacks_total',
       'presence_callback_duration_seconds_bucket',
       'presence_callbacks_recorded_total',
       'presence_handout_backlog',
+      'presence_handout_lag_seconds',
       'presence_outbox_callbacks',
       'presence_outbox_oldest_age_seconds',
       'temporal_local_activity_total_total',
       'temporal_local_activity_execution_failed_total',
       'presence_objects_deleted_total',
       'presence_sightings_expired_total',
+      'presence_sightings_coalesced_total',
     ]) {
       assert.ok(used.has(metric), `a panel shows ${metric}`);
     }

@@ -3,6 +3,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import pino from 'pino';
+import type { HandOutBacklog } from '../../src/activities/sighting-dispatcher';
 import { connectDatabase, isDatabaseReachable } from '../../src/db/prisma';
 import { startWorkerHealth, type WorkerHealthState } from '../../src/worker/health';
 import { freePort } from '../support/ports';
@@ -10,6 +11,7 @@ import { freePort } from '../support/ports';
 describe('worker probes', () => {
   let state: WorkerHealthState;
   let database: () => Promise<boolean>;
+  let backlog: HandOutBacklog | undefined;
   const lines: string[] = [];
   let base: string;
   let health: { close: () => Promise<void> };
@@ -31,6 +33,7 @@ describe('worker probes', () => {
       logger,
       workerState: () => state,
       isDatabaseReachable: () => database(),
+      handOutBacklog: () => backlog,
     });
     base = `http://127.0.0.1:${port}`;
   });
@@ -38,6 +41,7 @@ describe('worker probes', () => {
   beforeEach(() => {
     state = 'RUNNING';
     database = async () => true;
+    backlog = undefined;
   });
 
   const probe = async (path: string) => {
@@ -55,6 +59,24 @@ describe('worker probes', () => {
     assert.deepEqual(await probe('/readyz'), {
       status: 200,
       body: { status: 'ready', worker: 'RUNNING', database: true },
+    });
+  });
+
+  it("says how far behind the worker's hand-outs are, in ids and in seconds of receipt time", async () => {
+    backlog = { ids: 120, lagSeconds: 7.25 };
+    assert.deepEqual(await probe('/readyz'), {
+      status: 200,
+      body: { status: 'ready', worker: 'RUNNING', database: true, handOut: { backlogIds: 120, lagSeconds: 7.25 } },
+    });
+    database = async () => false;
+    assert.deepEqual(await probe('/readyz'), {
+      status: 503,
+      body: {
+        status: 'unavailable',
+        worker: 'RUNNING',
+        database: false,
+        handOut: { backlogIds: 120, lagSeconds: 7.25 },
+      },
     });
   });
 

@@ -6,9 +6,13 @@ import { Client } from '@temporalio/client';
 import { noopMetricMeter } from '@temporalio/common';
 import { AdaptiveConcurrency } from '../../src/activities/adaptive-concurrency';
 import { createHandOut } from '../../src/activities/hand-out';
+import { SightingDispatcher } from '../../src/activities/sighting-dispatcher';
+import { createSightingSignal } from '../../src/activities/sighting-signal';
 import { OBJECT_ID_SEARCH_ATTRIBUTE } from '../../src/worker/object-id-search-attribute';
-import { callbackWorkflow, type ObjectPresenceInput } from '../../src/workflows';
-import { WorkflowTestServer } from './support';
+import { callbackWorkflow, objectWorkflowId, type ObjectPresenceInput } from '../../src/workflows';
+import { Calls, Gate, WorkflowTestServer } from './support';
+
+const oneAtATime = () => new AdaptiveConcurrency({ initial: 1, min: 1, max: 1, tolerance: 2, floorMs: 5 });
 
 describe('callbackWorkflow on a real Temporal server, with the real hand-out', () => {
   let temporal: WorkflowTestServer;
@@ -41,17 +45,18 @@ describe('callbackWorkflow on a real Temporal server, with the real hand-out', (
       },
     });
     const handOutSightings = createHandOut({
-      client,
-      // No worker polls it: the object workflows are started and signalled, and wait there.
-      taskQueue: `objects-${randomUUID()}`,
-      objectTtlSeconds: 30,
-      // One signal at a time, so that the checkpoint at the failure is exactly the ids before it.
-      concurrency: new AdaptiveConcurrency({ initial: 1, min: 1, max: 1, tolerance: 2, floorMs: 5 }),
-      metrics: {
-        backlog: noopMetricMeter.createGauge('backlog'),
-        expired: noopMetricMeter.createCounter('expired'),
-      },
-      objectIdSearchAttribute: OBJECT_ID_SEARCH_ATTRIBUTE,
+      dispatcher: new SightingDispatcher({
+        deliver: createSightingSignal({
+          client,
+          // No worker polls it: the object workflows are started and signalled, and wait there.
+          taskQueue: `objects-${randomUUID()}`,
+          objectIdSearchAttribute: OBJECT_ID_SEARCH_ATTRIBUTE,
+        }),
+        // One signal at a time, so that the checkpoint at the failure is exactly the ids before it.
+        concurrency: oneAtATime(),
+        ttlMs: 30_000,
+      }),
+      metrics: { expired: noopMetricMeter.createCounter('expired') },
     });
 
     await temporal.withWorker({ handOutSightings }, async (taskQueue) => {
@@ -73,5 +78,74 @@ describe('callbackWorkflow on a real Temporal server, with the real hand-out', (
     assert.ok(first.length <= failAt + 2, `the first attempt went on to ${first.length} calls`);
     // The retry starts at the id that failed: none of the 25 before it is signalled again.
     assert.deepEqual(second, objectIds.slice(failAt));
+  });
+
+  it('coalesces across callbacks: an older sighting waiting behind is covered by the newer one, with one signal', async () => {
+    const blockerId = 2_001;
+    const sharedId = 2_002;
+    const signalled: Array<{ objectId: number; receivedAtMs: number }> = [];
+    const blockerHeld = new Gate<void>();
+    const blockerSent = new Gate<void>();
+    // The real server, through a client that holds the first signal until the newer callback is in.
+    const client = new Client({
+      connection: temporal.client.connection,
+      interceptors: {
+        workflow: [
+          {
+            async signalWithStart(input, next) {
+              const { objectId } = input.options.args[0] as ObjectPresenceInput;
+              signalled.push({ objectId, receivedAtMs: input.signalArgs[0] as number });
+              if (objectId === blockerId) {
+                blockerSent.open();
+                await blockerHeld.promise;
+              }
+              return next(input);
+            },
+          },
+        ],
+      },
+    });
+    const objectsQueue = `objects-${randomUUID()}`;
+    const handOut = createHandOut({
+      dispatcher: new SightingDispatcher({
+        deliver: createSightingSignal({ client, taskQueue: objectsQueue }),
+        concurrency: oneAtATime(),
+        ttlMs: 30_000,
+      }),
+      metrics: { expired: noopMetricMeter.createCounter('expired') },
+    });
+    const registered = new Calls<number>();
+    const handOutSightings = (objectIds: number[], receivedAtMs: number) => {
+      // The dispatcher registers the ids before handOut returns.
+      const result = handOut(objectIds, receivedAtMs);
+      registered.record(receivedAtMs);
+      return result;
+    };
+
+    const olderAtMs = Date.now() - 2_000;
+    const newerAtMs = olderAtMs + 1_000;
+    await temporal.withWorker({ handOutSightings }, async (taskQueue) => {
+      const callback = (objectIds: number[], receivedAtMs: number) =>
+        temporal.client.workflow.start(callbackWorkflow, {
+          workflowId: `callback-${randomUUID()}`,
+          taskQueue,
+          args: [{ objectIds, receivedAtMs }],
+        });
+      const older = await callback([blockerId, sharedId], olderAtMs);
+      await blockerSent.promise;
+      const newer = await callback([sharedId], newerAtMs);
+      await registered.reach(2);
+      blockerHeld.open();
+      assert.deepEqual(await older.result(), { handedOut: 2, expired: 0 });
+      assert.deepEqual(await newer.result(), { handedOut: 1, expired: 0 });
+    });
+
+    assert.deepEqual(signalled, [
+      { objectId: blockerId, receivedAtMs: olderAtMs },
+      { objectId: sharedId, receivedAtMs: newerAtMs },
+    ]);
+    const history = await temporal.client.workflow.getHandle(objectWorkflowId(sharedId)).fetchHistory();
+    const signals = (history.events ?? []).filter((event) => event.workflowExecutionSignaledEventAttributes);
+    assert.equal(signals.length, 1, 'the object workflow got one sighting, the newer one');
   });
 });

@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CheckOutcome } from '../../src/activities';
-import { checkStateQuery, sightedSignal } from '../../src/workflows';
+import { checkStateQuery, objectPresenceWorkflow, objectWorkflowId, sightedSignal } from '../../src/workflows';
 import { eventually } from '../support/wait';
 import { Calls, Gate, IDLE_MS, sight, sleep, WorkflowTestServer } from './support';
 
@@ -58,6 +58,44 @@ describe('objectPresenceWorkflow on a real Temporal server, checks stubbed', () 
         calls.list.map(({ receivedAtMs }) => receivedAtMs),
         [t0, t0 + 300],
       );
+    });
+  });
+
+  it('watches its idle window with fewer timers than checks, and still waits the whole window after its last check', async () => {
+    const objectId = nextObjectId++;
+    // Long enough that the quick checks below all fall into the first half of one window.
+    const idleTimeoutMs = 4_000;
+    let checkedAt = 0;
+    const { calls, activities } = checkStub(() => {
+      checkedAt = Date.now();
+      return 'recorded';
+    });
+    await temporal.withWorker(activities, async (taskQueue) => {
+      const sightAt = (receivedAtMs: number) =>
+        temporal.client.workflow.signalWithStart(objectPresenceWorkflow, {
+          workflowId: objectWorkflowId(objectId),
+          taskQueue,
+          args: [{ objectId, idleTimeoutMs }],
+          signal: sightedSignal,
+          signalArgs: [receivedAtMs],
+        });
+      const t0 = Date.now();
+      const handle = await sightAt(t0);
+      // Sighted again after each check, within the idle window.
+      for (let i = 1; i <= 4; i += 1) {
+        await calls.reach(i);
+        await sightAt(t0 + i);
+      }
+      await handle.result();
+      const idleFor = Date.now() - checkedAt;
+      assert.equal(calls.list.length, 5);
+      assert.ok(
+        idleFor >= idleTimeoutMs,
+        `completed ${idleFor} ms after its last check, before the idle window passed`,
+      );
+      const events = (await handle.fetchHistory()).events ?? [];
+      const timers = events.filter((event) => event.timerStartedEventAttributes).length;
+      assert.ok(timers < calls.list.length, `${timers} timers for ${calls.list.length} checks`);
     });
   });
 

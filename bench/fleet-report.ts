@@ -1,0 +1,69 @@
+import type { CloudActions } from './cloud-actions';
+import type { FleetResult } from './fleet';
+import type { ServerRequests } from './server-requests';
+
+interface FleetRun extends FleetResult {
+  fleetSize: number;
+  callbacksPerSecond: number;
+  objectService?: { requests: number };
+  serverRequests?: ServerRequests;
+  cloudActions?: CloudActions;
+  error?: string;
+}
+
+/**
+ * Persistence operations that write: each is one transaction on the dev server's SQLite. Reads
+ * (Get*, List*, Read*) are left out: they cost no fsync.
+ */
+const isWrite = (operation: string) =>
+  /\.(Create|Update|Append|Complete|RangeComplete|Delete|Put|Set|Conflict|Insert|Upsert|Lock|Extend|Add)/.test(
+    operation,
+  );
+
+const sum = (counts: Record<string, number>, keep: (key: string) => boolean) =>
+  Object.entries(counts).reduce((total, [key, count]) => total + (keep(key) ? count : 0), 0);
+const per = (count: number | undefined, by: number | undefined) =>
+  count === undefined || !by ? '–' : (count / by).toFixed(2);
+
+/**
+ * The fleet scenarios: per system and fleet, each rate's outcome, and the highest rate at which
+ * every sighted online object kept its up-to-date row with receipt-to-row p99 <= upstream + 1 s.
+ */
+export function formatFleetReport(report: { results: Record<string, Record<string, unknown>> }): string | undefined {
+  const lines: string[] = [];
+  const sustained: string[] = [];
+  for (const [system, scenarios] of Object.entries(report.results)) {
+    const runs = Object.entries(scenarios)
+      .filter(([name]) => name.startsWith('fleet-'))
+      .map(([name, run]) => [name, run as FleetRun] as const);
+    if (runs.length === 0) continue;
+    const best = new Map<number, number>();
+    for (const [name, run] of runs) {
+      if (run.error) {
+        lines.push(`| ${system} | ${name} | failed: ${run.error} |`);
+        continue;
+      }
+      const writes = run.serverRequests && sum(run.serverRequests.persistence, isWrite);
+      const calls = run.serverRequests && sum(run.serverRequests.persistence, () => true);
+      const checks = run.objectService?.requests;
+      if (run.keptUp) best.set(run.fleetSize, Math.max(best.get(run.fleetSize) ?? 0, run.callbacksPerSecond));
+      lines.push(
+        `| ${system} | ${run.fleetSize} | ${run.callbacksPerSecond}/s | ${run.sightingsAccepted} | ${run.acks.failed} of ${run.acks.callbacks} | ` +
+          `${run.sightedOnline} | ${run.missing} | ${run.behind} | ${run.receiptToRow.p50} / ${run.receiptToRow.p99} | ${run.keptUp ? 'yes' : 'no'} | ` +
+          `${checks ?? '–'} | ${per(writes, run.sightingsAccepted)} / ${per(writes, checks)} | ${per(calls, run.sightingsAccepted)} | ` +
+          `${run.cloudActions ? per(run.cloudActions.total * 1000, run.sightingsAccepted) : '–'} |`,
+      );
+    }
+    for (const [fleetSize, rate] of [...best].sort(([a], [b]) => a - b)) {
+      sustained.push(`${system}, fleet ${fleetSize}: ${rate} callbacks/s`);
+    }
+  }
+  if (lines.length === 0) return undefined;
+  return [
+    '| system | fleet | rate | sightings accepted | callbacks not 2xx | sighted online (last 28 s) | no row 7 s after | row behind its newest sighting | receipt-to-row ms p50 / p99 | kept up | checks | server writes per sighting / per check | persistence calls per sighting | Cloud actions per 1,000 sightings |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...lines,
+    '',
+    `Highest rate kept up (every sighted online object has its up-to-date row 7 s after the last callback, receipt-to-row p99 <= upstream + 1 s): ${sustained.length > 0 ? sustained.join('; ') : 'none'}`,
+  ].join('\n');
+}

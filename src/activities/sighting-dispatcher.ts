@@ -1,0 +1,266 @@
+import type { AdaptiveConcurrency } from './adaptive-concurrency';
+
+export interface SightingDispatcherOptions {
+  /** Signal-with-starts the object's workflow with this receipt time; resolves once Temporal has it. */
+  deliver: (objectId: number, receivedAtMs: number) => Promise<unknown>;
+  /** Bounds the deliveries in flight; shared with nothing else, it tracks the Temporal server's pace. */
+  concurrency: AdaptiveConcurrency;
+  /** A sighting this old would not be written by its check, so it is not delivered. */
+  ttlMs: number;
+  /** Told of sightings covered without a signal of their own, by a delivered sighting at least as new. */
+  onCoalesced?: (count: number) => void;
+}
+
+export interface HandOutWatch {
+  /** Called once per id, with its index in the hand-out, when its sighting is delivered or covered. */
+  onCovered: (index: number) => void;
+  /** Ends the hand-out: its ids no longer need delivering on its behalf, and it rejects with the reason. */
+  signal: AbortSignal;
+}
+
+export interface HandOutOutcome {
+  /** Ids delivered or covered by a delivered newer-or-equal sighting of the same id. */
+  covered: number;
+  /** Ids neither, when the hand-out's receipt time grew older than the TTL. */
+  expired: number;
+}
+
+export interface HandOutBacklog {
+  /** Distinct ids some hand-out still waits for. */
+  ids: number;
+  /** Age of the oldest sighting not yet delivered nor covered, in seconds of receipt time; 0 when none. */
+  lagSeconds: number;
+}
+
+/** One hand-out: the ids of a callback, all with the callback's receipt time, not yet covered. */
+class Registration {
+  readonly remaining = new Map<number, number>();
+  covered = 0;
+  expiryTimer?: NodeJS.Timeout;
+
+  constructor(
+    readonly receivedAtMs: number,
+    readonly watch: HandOutWatch,
+    readonly settle: { resolve: (outcome: HandOutOutcome) => void; reject: (error: unknown) => void },
+  ) {}
+}
+
+/**
+ * Hands sightings to their object workflows for every hand-out on this worker, coalescing
+ * across the whole backlog: per id, only the newest pending sighting is signalled, newest first
+ * when there are more than the server takes at once, and a sighting needs no signal at all once
+ * a sighting of its id at least as new has been delivered.
+ *
+ * Why this loses nothing. A delivered signal is in the object workflow's history; the workflow
+ * checks after it arrives, and a check asks the object service for the status *now*. So a check
+ * that starts after a sighting received at time T answers for every sighting of that id received
+ * before T too, and the write takes the newest receipt time (the upsert never moves `last_seen`
+ * back). A hand-out therefore completes once each of its ids is delivered, or covered by a
+ * delivered sighting of that id with a receipt time >= its own, or has expired (older than the
+ * TTL: its check would not write it, and the cleanup would delete the row).
+ *
+ * Crash safety. All of this is memory, one dispatcher per worker. A hand-out is an activity
+ * with a heartbeat timeout: when its worker dies, Temporal retries it elsewhere, and the retry
+ * registers its ids again (from its last heartbeat), on a dispatcher that remembers nothing and
+ * so signals them again. A sighting is never lost; only repeated signals can result, which the
+ * object workflow coalesces like any other sighting that arrives while a check runs.
+ *
+ * Memory stays bounded by the fleet: per id, one pending receipt time, one in flight and the
+ * newest delivered, the latter forgotten once older than the TTL (it can cover only sightings
+ * older still, which have expired anyway).
+ */
+export class SightingDispatcher {
+  /** Per id, the hand-outs that wait for it. */
+  private readonly waiters = new Map<number, Set<Registration>>();
+  /** Ids to signal, by the receipt time to signal them with (the newest one some hand-out waits for). */
+  private readonly queued = new Map<number, Set<number>>();
+  private readonly queuedAt = new Map<number, number>();
+  private readonly inFlight = new Map<number, number>();
+  private readonly delivered = new Map<number, number>();
+  private readonly registrations = new Set<Registration>();
+  private lastForgetAtMs = 0;
+
+  constructor(private readonly options: SightingDispatcherOptions) {}
+
+  /**
+   * Registers a callback's ids with its receipt time; resolves once each is delivered, covered
+   * or expired. Rejects when a delivery this hand-out waits for fails (the activity's retry
+   * registers the ids again) or when `watch.signal` aborts. Registration happens before the
+   * call returns.
+   */
+  handOut(objectIds: readonly number[], receivedAtMs: number, watch: HandOutWatch): Promise<HandOutOutcome> {
+    return new Promise<HandOutOutcome>((resolve, reject) => {
+      const now = Date.now();
+      this.forgetExpiredDeliveries(now);
+      if (watch.signal.aborted) return reject(watch.signal.reason);
+      if (this.hasExpired(receivedAtMs, now)) return resolve({ covered: 0, expired: objectIds.length });
+      const registration = new Registration(receivedAtMs, watch, { resolve, reject });
+      let coveredAlready = 0;
+      objectIds.forEach((objectId, index) => {
+        if ((this.delivered.get(objectId) ?? -Infinity) >= receivedAtMs) {
+          registration.covered += 1;
+          coveredAlready += 1;
+          watch.onCovered(index);
+          return;
+        }
+        registration.remaining.set(objectId, index);
+        let waiting = this.waiters.get(objectId);
+        if (!waiting) this.waiters.set(objectId, (waiting = new Set()));
+        waiting.add(registration);
+        this.requeue(objectId);
+      });
+      if (coveredAlready > 0) this.options.onCoalesced?.(coveredAlready);
+      if (registration.remaining.size === 0) return resolve({ covered: registration.covered, expired: 0 });
+      this.registrations.add(registration);
+      registration.expiryTimer = setTimeout(() => this.expire(registration), receivedAtMs + this.options.ttlMs - now);
+      const onAbort = () => this.end(registration, () => reject(watch.signal.reason));
+      watch.signal.addEventListener('abort', onAbort, { once: true });
+      const { resolve: resolveOnce, reject: rejectOnce } = registration.settle;
+      registration.settle.resolve = (outcome) => {
+        watch.signal.removeEventListener('abort', onAbort);
+        resolveOnce(outcome);
+      };
+      registration.settle.reject = (error) => {
+        watch.signal.removeEventListener('abort', onAbort);
+        rejectOnce(error);
+      };
+      this.pump();
+    });
+  }
+
+  /** How far behind the hand-outs on this worker are. */
+  backlog(now = Date.now()): HandOutBacklog {
+    let oldest = Infinity;
+    for (const { receivedAtMs } of this.registrations) oldest = Math.min(oldest, receivedAtMs);
+    return { ids: this.waiters.size, lagSeconds: oldest === Infinity ? 0 : Math.max(0, now - oldest) / 1000 };
+  }
+
+  private hasExpired(receivedAtMs: number, now: number): boolean {
+    return receivedAtMs + this.options.ttlMs <= now;
+  }
+
+  /** Starts deliveries, newest receipt time first, while the concurrency limit has room. */
+  private pump(): void {
+    while (this.inFlight.size < this.options.concurrency.current) {
+      const next = this.takeNewest();
+      if (!next) return;
+      this.send(next.objectId, next.receivedAtMs);
+    }
+  }
+
+  private takeNewest(): { objectId: number; receivedAtMs: number } | undefined {
+    while (this.queued.size > 0) {
+      const receivedAtMs = Math.max(...this.queued.keys());
+      // The newest is expired, so all are: their hand-outs end now rather than at their timers.
+      if (this.hasExpired(receivedAtMs, Date.now())) {
+        for (const registration of [...this.registrations]) {
+          if (this.hasExpired(registration.receivedAtMs, Date.now())) this.expire(registration);
+        }
+        continue;
+      }
+      const ids = this.queued.get(receivedAtMs) as Set<number>;
+      const objectId = ids.values().next().value as number;
+      this.unqueue(objectId);
+      return { objectId, receivedAtMs };
+    }
+    return undefined;
+  }
+
+  private send(objectId: number, receivedAtMs: number): void {
+    this.inFlight.set(objectId, receivedAtMs);
+    this.options.concurrency
+      .run(() => this.options.deliver(objectId, receivedAtMs))
+      .then(
+        () => {
+          this.inFlight.delete(objectId);
+          this.delivered.set(objectId, Math.max(receivedAtMs, this.delivered.get(objectId) ?? -Infinity));
+          const covered = this.coveredBy(objectId, receivedAtMs);
+          const olderCovered = covered.filter((registration) => registration.receivedAtMs < receivedAtMs).length;
+          if (olderCovered > 0) this.options.onCoalesced?.(olderCovered);
+          for (const registration of covered) this.cover(registration, objectId);
+        },
+        (error: unknown) => {
+          this.inFlight.delete(objectId);
+          for (const registration of this.coveredBy(objectId, receivedAtMs)) {
+            this.end(registration, () => registration.settle.reject(error));
+          }
+        },
+      )
+      .finally(() => {
+        this.requeue(objectId);
+        this.pump();
+      });
+  }
+
+  /** The hand-outs waiting for `objectId` that a delivery of `receivedAtMs` answers for. */
+  private coveredBy(objectId: number, receivedAtMs: number): Registration[] {
+    return [...(this.waiters.get(objectId) ?? [])].filter((registration) => registration.receivedAtMs <= receivedAtMs);
+  }
+
+  private cover(registration: Registration, objectId: number): void {
+    const index = registration.remaining.get(objectId) as number;
+    this.release(registration, objectId);
+    registration.covered += 1;
+    registration.watch.onCovered(index);
+    if (registration.remaining.size === 0) {
+      this.end(registration, () => registration.settle.resolve({ covered: registration.covered, expired: 0 }));
+    }
+  }
+
+  private expire(registration: Registration): void {
+    const expired = registration.remaining.size;
+    this.end(registration, () => registration.settle.resolve({ covered: registration.covered, expired }));
+  }
+
+  /** Takes a hand-out out: the ids it still waited for no longer need delivering on its behalf. */
+  private end(registration: Registration, settle: () => void): void {
+    if (!this.registrations.delete(registration)) return;
+    clearTimeout(registration.expiryTimer);
+    for (const objectId of [...registration.remaining.keys()]) {
+      this.release(registration, objectId);
+      this.requeue(objectId);
+    }
+    settle();
+  }
+
+  private release(registration: Registration, objectId: number): void {
+    registration.remaining.delete(objectId);
+    const waiting = this.waiters.get(objectId);
+    waiting?.delete(registration);
+    if (waiting?.size === 0) this.waiters.delete(objectId);
+  }
+
+  /**
+   * Puts the id in the queue at the newest receipt time a hand-out waits for, or takes it out
+   * when none waits, or when a delivery of it is in flight (its end requeues it).
+   */
+  private requeue(objectId: number): void {
+    this.unqueue(objectId);
+    if (this.inFlight.has(objectId)) return;
+    let newest = -Infinity;
+    for (const { receivedAtMs } of this.waiters.get(objectId) ?? []) newest = Math.max(newest, receivedAtMs);
+    if (newest <= (this.delivered.get(objectId) ?? -Infinity)) return;
+    let ids = this.queued.get(newest);
+    if (!ids) this.queued.set(newest, (ids = new Set()));
+    ids.add(objectId);
+    this.queuedAt.set(objectId, newest);
+  }
+
+  private unqueue(objectId: number): void {
+    const at = this.queuedAt.get(objectId);
+    if (at === undefined) return;
+    this.queuedAt.delete(objectId);
+    const ids = this.queued.get(at);
+    ids?.delete(objectId);
+    if (ids?.size === 0) this.queued.delete(at);
+  }
+
+  /** At most once a second: deliveries older than the TTL cover only sightings that have expired. */
+  private forgetExpiredDeliveries(now: number): void {
+    if (now - this.lastForgetAtMs < 1_000) return;
+    this.lastForgetAtMs = now;
+    for (const [objectId, receivedAtMs] of this.delivered) {
+      if (this.hasExpired(receivedAtMs, now)) this.delivered.delete(objectId);
+    }
+  }
+}

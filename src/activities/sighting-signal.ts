@@ -1,0 +1,29 @@
+import type { Client } from '@temporalio/client';
+import type { SearchAttributeType } from '@temporalio/common';
+import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
+import { objectPresenceWorkflow, objectWorkflowId, sightedSignal } from '../workflows';
+
+export interface SightingSignalOptions {
+  client: Client;
+  taskQueue: string;
+  /**
+   * Set on each object workflow it starts, so users find an object's runs by its id. Unset when
+   * the namespace lacks it: a start with an unregistered attribute fails, and would fail forever.
+   */
+  objectIdSearchAttribute?: SearchAttributeKey<typeof SearchAttributeType.INT>;
+}
+
+/** Signals a sighting into its object's workflow, starting the workflow if none runs. */
+export function createSightingSignal({ client, taskQueue, objectIdSearchAttribute }: SightingSignalOptions) {
+  return (objectId: number, receivedAtMs: number) =>
+    client.workflow.signalWithStart(objectPresenceWorkflow, {
+      workflowId: objectWorkflowId(objectId),
+      taskQueue,
+      args: [{ objectId }],
+      staticSummary: `Object ${objectId}`,
+      // Only a start applies it; continue-as-new carries it into the object's next runs.
+      typedSearchAttributes: objectIdSearchAttribute && [{ key: objectIdSearchAttribute, value: objectId }],
+      signal: sightedSignal,
+      signalArgs: [receivedAtMs],
+    });
+}

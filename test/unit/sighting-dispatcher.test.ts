@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { setImmediate as tick } from 'node:timers/promises';
+import { describe, it } from 'node:test';
+import { AdaptiveConcurrency } from '../../src/activities/adaptive-concurrency';
+import { SightingDispatcher, type HandOutOutcome } from '../../src/activities/sighting-dispatcher';
+
+/** Deliveries the test answers by hand, in the order the dispatcher sent them. */
+class Deliveries {
+  readonly sent: Array<{ objectId: number; receivedAtMs: number }> = [];
+  private readonly answers: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+
+  readonly deliver = (objectId: number, receivedAtMs: number) => {
+    this.sent.push({ objectId, receivedAtMs });
+    return new Promise<void>((resolve, reject) => this.answers.push({ resolve, reject }));
+  };
+
+  /** Answers the delivery sent `index`-th, then lets the dispatcher react. */
+  async answer(index: number, error?: Error): Promise<void> {
+    await settle();
+    const answer = this.answers[index];
+    assert.ok(answer, `no delivery #${index} was sent`);
+    if (error) answer.reject(error);
+    else answer.resolve();
+    await settle();
+  }
+}
+
+/** Lets the dispatcher's promise chains (the concurrency limit, the answers) run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i += 1) await tick();
+}
+
+/** A hand-out under test: its outcome once settled, and the indices covered so far. */
+function handOut(dispatcher: SightingDispatcher, objectIds: number[], receivedAtMs: number, abort?: AbortController) {
+  const covered: number[] = [];
+  const state: { outcome?: HandOutOutcome; error?: unknown } = {};
+  const done = dispatcher
+    .handOut(objectIds, receivedAtMs, {
+      onCovered: (index) => covered.push(index),
+      signal: (abort ?? new AbortController()).signal,
+    })
+    .then(
+      (outcome) => (state.outcome = outcome),
+      (error: unknown) => (state.error = error),
+    );
+  return { covered, state, done };
+}
+
+function setUp(limit: number, ttlMs = 60_000) {
+  const deliveries = new Deliveries();
+  let coalesced = 0;
+  const dispatcher = new SightingDispatcher({
+    deliver: deliveries.deliver,
+    concurrency: new AdaptiveConcurrency({ initial: limit, min: limit, max: limit, tolerance: 2, floorMs: 5 }),
+    ttlMs,
+    onCoalesced: (count) => (coalesced += count),
+  });
+  return { deliveries, dispatcher, coalesced: () => coalesced };
+}
+
+describe('sighting dispatcher', () => {
+  const now = Date.now();
+
+  it('signals an id once with the newest receipt time, which covers the older hand-out waiting for it', async () => {
+    const { deliveries, dispatcher, coalesced } = setUp(1);
+    // Id 1 takes the only slot; id 5 of the older callback waits behind it.
+    const older = handOut(dispatcher, [1, 5], now - 2_000);
+    const newer = handOut(dispatcher, [5], now - 1_000);
+    await deliveries.answer(0);
+    await deliveries.answer(1);
+    await Promise.all([older.done, newer.done]);
+    assert.deepEqual(deliveries.sent, [
+      { objectId: 1, receivedAtMs: now - 2_000 },
+      { objectId: 5, receivedAtMs: now - 1_000 },
+    ]);
+    assert.deepEqual(older.state.outcome, { covered: 2, expired: 0 });
+    assert.deepEqual(newer.state.outcome, { covered: 1, expired: 0 });
+    assert.deepEqual(older.covered, [0, 1]);
+    assert.equal(coalesced(), 1, 'the older sighting of 5 went without a signal of its own');
+  });
+
+  it('hands out the newest first when behind', async () => {
+    const { deliveries, dispatcher } = setUp(1);
+    const first = handOut(dispatcher, [1, 2, 3], now - 3_000);
+    const second = handOut(dispatcher, [4, 5], now - 2_000);
+    for (let i = 0; i < 5; i += 1) await deliveries.answer(i);
+    await Promise.all([first.done, second.done]);
+    assert.deepEqual(
+      deliveries.sent.map(({ objectId }) => objectId),
+      [1, 4, 5, 2, 3],
+      'id 1 was in flight before the newer callback came',
+    );
+  });
+
+  it('needs no signal for a sighting whose id already had one at least as new delivered', async () => {
+    const { deliveries, dispatcher, coalesced } = setUp(4);
+    const newer = handOut(dispatcher, [7], now - 1_000);
+    await deliveries.answer(0);
+    await newer.done;
+    const equal = handOut(dispatcher, [7], now - 1_000);
+    const older = handOut(dispatcher, [7], now - 5_000);
+    await Promise.all([equal.done, older.done]);
+    assert.equal(deliveries.sent.length, 1);
+    assert.deepEqual(equal.state.outcome, { covered: 1, expired: 0 });
+    assert.deepEqual(older.state.outcome, { covered: 1, expired: 0 });
+    assert.equal(coalesced(), 2);
+  });
+
+  it('signals again when a newer sighting comes while an older one is in flight', async () => {
+    const { deliveries, dispatcher } = setUp(4);
+    const older = handOut(dispatcher, [7], now - 2_000);
+    const newer = handOut(dispatcher, [7], now - 1_000);
+    await settle();
+    assert.equal(deliveries.sent.length, 1, 'one delivery of an id at a time');
+    await deliveries.answer(0);
+    assert.deepEqual(older.state.outcome, { covered: 1, expired: 0 });
+    assert.equal(newer.state.outcome, undefined, 'an older delivery does not cover a newer sighting');
+    await deliveries.answer(1);
+    assert.deepEqual(deliveries.sent[1], { objectId: 7, receivedAtMs: now - 1_000 });
+    assert.deepEqual(newer.state.outcome, { covered: 1, expired: 0 });
+  });
+
+  it('fails the hand-outs a failed delivery would have covered, and drops what only they waited for', async () => {
+    const { deliveries, dispatcher } = setUp(1);
+    const failing = handOut(dispatcher, [1, 2, 3], now - 2_000);
+    const other = handOut(dispatcher, [3], now - 3_000);
+    await deliveries.answer(0, new Error('Temporal unavailable'));
+    await failing.done;
+    assert.equal((failing.state.error as Error).message, 'Temporal unavailable');
+    // Id 2 no longer has a hand-out waiting for it; id 3 still has the older one.
+    await deliveries.answer(1);
+    await other.done;
+    assert.deepEqual(
+      deliveries.sent.map(({ objectId, receivedAtMs }) => [objectId, now - receivedAtMs]),
+      [
+        [1, 2_000],
+        [3, 3_000],
+      ],
+    );
+    assert.deepEqual(other.state.outcome, { covered: 1, expired: 0 });
+    assert.deepEqual(dispatcher.backlog(), { ids: 0, lagSeconds: 0 });
+  });
+
+  it('an aborted hand-out rejects with the reason and its ids are not signalled for it', async () => {
+    const { deliveries, dispatcher } = setUp(1);
+    const abort = new AbortController();
+    const aborted = handOut(dispatcher, [1, 2], now - 1_000, abort);
+    abort.abort(new Error('cancelled'));
+    await aborted.done;
+    assert.equal((aborted.state.error as Error).message, 'cancelled');
+    await deliveries.answer(0);
+    assert.deepEqual(
+      deliveries.sent.map(({ objectId }) => objectId),
+      [1],
+    );
+  });
+
+  it('hands out nothing older than the TTL, and ends a hand-out that grows that old while it waits', async () => {
+    const { deliveries, dispatcher } = setUp(1, 60_000);
+    const stale = handOut(dispatcher, [1, 2], Date.now() - 60_000);
+    await stale.done;
+    assert.deepEqual(stale.state.outcome, { covered: 0, expired: 2 });
+    assert.equal(deliveries.sent.length, 0);
+
+    const blocking = handOut(dispatcher, [3], Date.now());
+    const expiring = handOut(dispatcher, [4, 5], Date.now() - 60_000 + 100);
+    await expiring.done;
+    assert.deepEqual(expiring.state.outcome, { covered: 0, expired: 2 });
+    await deliveries.answer(0);
+    await blocking.done;
+    assert.deepEqual(
+      deliveries.sent.map(({ objectId }) => objectId),
+      [3],
+      'the expired ids were never signalled',
+    );
+  });
+
+  it('reports the backlog in ids and in seconds of receipt time', async () => {
+    const { deliveries, dispatcher } = setUp(1);
+    assert.deepEqual(dispatcher.backlog(), { ids: 0, lagSeconds: 0 });
+    const older = handOut(dispatcher, [1, 2], now - 4_000);
+    const newer = handOut(dispatcher, [2, 3], now - 1_000);
+    assert.deepEqual(dispatcher.backlog(now), { ids: 3, lagSeconds: 4 });
+    await deliveries.answer(0);
+    await deliveries.answer(1);
+    // 1 and the newest sighting of 2 are delivered; the older hand-out is covered.
+    await older.done;
+    assert.deepEqual(dispatcher.backlog(now), { ids: 1, lagSeconds: 1 });
+    await deliveries.answer(2);
+    await newer.done;
+    assert.deepEqual(dispatcher.backlog(now), { ids: 0, lagSeconds: 0 });
+  });
+});
