@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
 import { Client } from 'pg';
 import { sendCallback, type CallbackResult } from '../dev/tester/callback-sender';
-import { eventually } from '../test/support/wait';
+import { eventually } from '../dev/support/wait';
 import { freshIds, summarizeAcks, type AckSummary } from './load';
 import type { RunningSystem } from './systems';
 

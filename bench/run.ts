@@ -16,8 +16,8 @@ import { ackWhileTemporalIsDown } from './outbox';
 import { ProcessMeter, round, waitForQuietMachine, type Usage } from './processes';
 import { formatReport } from './report';
 import { requestsBetween } from './server-requests';
+import { ADMIN_URL } from '../dev/support/database';
 import {
-  ADMIN_URL,
   BaselineSystem,
   brokerVersion,
   MAX_CONCURRENT_CHECKS,

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,15 +8,13 @@ import { Client } from 'pg';
 import { stopChild } from '../dev/embedded/child-process';
 import { startTemporalDevServer } from '../dev/embedded/temporal-dev-server';
 import { loadConfig } from '../src/config';
-import { applyMigrations } from '../src/db/migrate';
-import { freePort } from '../test/support/ports';
-import { eventually } from '../test/support/wait';
+import { freePort } from '../dev/support/ports';
+import { createTestDatabase, type TestDatabase } from '../dev/support/database';
+import { eventually } from '../dev/support/wait';
 import { pidsByName, type ProcessGroup } from './processes';
 import { readServerRequests, type ServerRequests } from './server-requests';
 
 const ROOT = path.join(__dirname, '..');
-/** The PostgreSQL server the tests use too. */
-export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 /** The bench's own database connections carry this name, so they are not counted as the system's. */
 export const BENCH_APPLICATION_NAME = 'presence-bench';
@@ -76,29 +73,17 @@ export interface SystemUnderTest {
  */
 abstract class SystemWithDatabase implements SystemUnderTest {
   abstract readonly name: 'project' | 'baseline';
-  protected database!: { url: string; name: string };
+  protected database!: TestDatabase;
 
-  /**
-   * Like test/support's createTestDatabase, under another name: on the shared machine, leftover
-   * presence_test_* databases get swept, and a sweep that hits a running bench ends it.
-   */
   async open(): Promise<this> {
-    const name = `presence_bench_${randomBytes(6).toString('hex')}`;
-    await withDatabase(ADMIN_URL, (admin) => admin.query(`CREATE DATABASE ${name}`));
-    const url = new URL(ADMIN_URL);
-    url.pathname = `/${name}`;
-    this.database = { url: url.toString(), name };
-    await applyMigrations(this.database.url);
+    this.database = await createTestDatabase('presence_bench');
     return this;
   }
 
   abstract start(objectServiceUrl: string, scenario: string, options: StackOptions): Promise<RunningSystem>;
 
   async close(): Promise<void> {
-    if (this.database)
-      await withDatabase(ADMIN_URL, (admin) =>
-        admin.query(`DROP DATABASE IF EXISTS ${this.database.name} WITH (FORCE)`),
-      );
+    await this.database?.drop();
   }
 
   protected get benchDatabaseUrl(): string {

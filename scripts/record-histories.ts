@@ -6,7 +6,7 @@ import { findTemporalCli } from '../dev/embedded/temporal-dev-server';
 import { callbackWorkflow, cleanupWorkflow, objectWorkflowId } from '../src/workflows';
 import { TestStack } from '../test/support/stack';
 import { answer, startStubObjectService } from '../test/support/stub-object-service';
-import { eventually } from '../test/support/wait';
+import { eventually } from '../dev/support/wait';
 
 /**
  * `npm run record-histories`: runs each workflow through the paths the replay test guards, on a

@@ -1,7 +1,7 @@
 import type { ConfirmChannel } from 'amqplib';
 import { buildApp } from '../../src/api/app';
 import { RecorderUnavailableError, type CallbackRecorder } from '../../src/callbacks/recorder';
-import type { AcceptedCallback } from '../../src/callbacks/workflow-start';
+import type { AcceptedCallback } from '../../src/workflows';
 import { createLogger } from '../../src/logger';
 import { connectQueue, encodeSighting, queueSettingsFromEnv } from './sightings-queue';
 

@@ -1,16 +1,7 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { MetricCounter } from '@temporalio/common';
+import type { HandOutResult } from '../workflows/contracts';
 import type { HandOutOutcome, SightingDispatcher } from './sighting-dispatcher';
-
-export interface HandOutResult {
-  /**
-   * Ids whose sighting reached their object's workflow, by this attempt and the ones before it:
-   * signalled, or covered by a delivered sighting of the same id at least as new.
-   */
-  handedOut: number;
-  /** Ids not handed out because the callback had grown older than the TTL first. */
-  expired: number;
-}
 
 export interface HandOutDependencies {
   /** Shared by every hand-out in the worker, which is what lets it coalesce across callbacks. */

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Database } from '../db/prisma';
 import { withinDeadline } from '../deadline';
-import { CallbackOutbox } from './outbox';
-import type { AcceptedCallback } from './workflow-start';
+import { CallbackOutbox } from '../db/callback-outbox';
+import type { AcceptedCallback } from '../workflows';
 import { RecorderUnavailableError, type CallbackRecorder } from './recorder';
 import { TemporalCallbackRecorder } from './temporal-recorder';
 

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MetricGauge } from '@temporalio/common';
 import type { Logger } from '../logger';
-import type { AcceptedCallback } from './workflow-start';
-import type { CallbackOutbox } from './outbox';
+import type { AcceptedCallback } from '../workflows';
+import type { CallbackOutbox } from '../db/callback-outbox';
 
 export interface OutboxRelayOptions {
   outbox: CallbackOutbox;

@@ -1,4 +1,4 @@
-import type { AcceptedCallback } from './workflow-start';
+import type { AcceptedCallback } from '../workflows';
 
 /** Where the API records callbacks durably; a callback is acknowledged only after `record` resolves. */
 export interface CallbackRecorder {

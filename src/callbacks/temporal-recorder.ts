@@ -1,6 +1,7 @@
 import type { BackoffOptions, Client } from '@temporalio/client';
 import { withinDeadline } from '../deadline';
-import { startCallbackWorkflow, type AcceptedCallback } from './workflow-start';
+import type { AcceptedCallback } from '../workflows';
+import { startCallbackWorkflow } from './workflow-start';
 import { RecorderUnavailableError, type CallbackRecorder } from './recorder';
 
 /**

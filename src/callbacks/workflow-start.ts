@@ -1,12 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { callbackWorkflow, type CallbackInput } from '../workflows';
-
-/** A callback that passed validation: the callback workflow's input, and the id to record it under. */
-export type AcceptedCallback = CallbackInput & {
-  /** The callback workflow's id: random, or derived from the sender's Idempotency-Key. */
-  workflowId: string;
-};
+import { callbackWorkflow, type AcceptedCallback } from '../workflows';
 
 /**
  * Idempotency keys become part of a workflow id, which the Web UI shows and a query may quote:

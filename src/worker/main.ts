@@ -2,7 +2,7 @@ import { Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { exitOnFatalError } from '../lifecycle';
 import { createLogger } from '../logger';
-import { createWorker } from './create-worker';
+import { createWorkerProcess } from './worker-process';
 import { temporalLoggerFor } from './temporal-logger';
 
 async function main(): Promise<void> {
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
       },
     },
   });
-  const worker = await createWorker(config, { logger });
+  const worker = await createWorkerProcess(config, { logger });
   await worker.run();
 }
 

@@ -1,6 +1,5 @@
 import { proxyActivities, setCurrentDetails } from '@temporalio/workflow';
-import type { PresenceActivities } from '../activities';
-import type { HandOutResult } from '../activities/hand-out';
+import type { HandOutResult, PresenceActivities } from './contracts';
 import { handOutOptions } from './activity-options';
 
 export interface CallbackInput {
@@ -9,6 +8,12 @@ export interface CallbackInput {
   /** Epoch milliseconds at which the API received the callback: every sighting's time. */
   receivedAtMs: number;
 }
+
+/** A callback that passed validation: the workflow's input, and the id to record it under. */
+export type AcceptedCallback = CallbackInput & {
+  /** The callback workflow's id: random, or derived from the sender's Idempotency-Key. */
+  workflowId: string;
+};
 
 const { handOutSightings } = proxyActivities<PresenceActivities>(handOutOptions);
 

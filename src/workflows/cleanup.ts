@@ -1,5 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { PresenceActivities } from '../activities';
+import type { PresenceActivities } from './contracts';
 import { cleanupOptions } from './activity-options';
 
 const { deleteStaleObjects } = proxyActivities<PresenceActivities>(cleanupOptions);

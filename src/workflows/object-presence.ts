@@ -12,7 +12,7 @@ import {
   TemporalFailure,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { CheckOutcome, PresenceActivities } from '../activities';
+import type { CheckOutcome, PresenceActivities } from './contracts';
 import { sightingCheckOptions } from './activity-options';
 import { checkStateQuery, sightedSignal } from './sighting';
 

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { Client } from 'pg';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../support/browser';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createTestDatabase, type TestDatabase } from '../../dev/support/database';
 import { startStudio, viewObjectsInStudio, type RunningStudio } from '../support/studio';
 
 // `npm run studio` on a configured DATABASE_URL, in headless Chromium (Debian's `chromium`;

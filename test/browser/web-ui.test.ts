@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, saveScreenshot } from '../support/browser';
-import { freePort } from '../support/ports';
+import { freePort } from '../../dev/support/ports';
 import { TestStack } from '../support/stack';
 import { answer, startStubObjectService, type StubObjectService } from '../support/stub-object-service';
-import { eventually } from '../support/wait';
+import { eventually } from '../../dev/support/wait';
 
 // The Temporal Web UI as a person uses it: an object's workflow says what it knows of the object,
 // and a callback's workflow is listed with its ids.

@@ -17,10 +17,10 @@ import {
 import { objectWorkflowId } from '../../src/workflows';
 import { launchChromium } from '../support/browser';
 import { groupAlive, killGroup, readyOn, runNpmStart, type StartedSystem } from '../support/npm-start';
-import { freePort } from '../support/ports';
+import { freePort } from '../../dev/support/ports';
 import { answer, startStubObjectService, type StubObjectService } from '../support/stub-object-service';
 import { startStudio, viewObjectsInStudio } from '../support/studio';
-import { eventually } from '../support/wait';
+import { eventually } from '../../dev/support/wait';
 
 // What a newcomer runs: `npm start` with neither DATABASE_URL nor TEMPORAL_ADDRESS, so it embeds
 // a Temporal dev server and a real PostgreSQL, and `npm run studio` with no settings at all.

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { EMBEDDED_TEMPORAL_PORT } from '../../src/defaults';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createTestDatabase, type TestDatabase } from '../../dev/support/database';
 import { groupAlive, killGroup, readyOn, runNpmStart } from '../support/npm-start';
-import { freePort } from '../support/ports';
-import { eventually } from '../support/wait';
+import { freePort } from '../../dev/support/ports';
+import { eventually } from '../../dev/support/wait';
 
 describe('npm start, stopped with Ctrl-C', () => {
   let database: TestDatabase;

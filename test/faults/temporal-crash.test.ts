@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { CallbackDriver } from '../support/callback-driver';
 import { runningSystem } from '../support/fault-harness';
-import { eventually } from '../support/wait';
+import { eventually } from '../../dev/support/wait';
 
 describe('the Temporal server is killed with SIGKILL and restarted on the same database file', () => {
   const system = runningSystem({ latencyMs: [300, 1_500] });

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { sendCallback } from '../../dev/tester/callback-sender';
 import { startFakeObjectService, type FakeObjectService } from '../../dev/tester/object-service';
 import { TestStack } from '../support/stack';
-import { eventually } from '../support/wait';
+import { eventually } from '../../dev/support/wait';
 
 const BURST_IDS = 10_000;
 const CAP = 25;

@@ -5,7 +5,7 @@ import { sendCallback } from '../../dev/tester/callback-sender';
 import { CallbackDriver } from '../support/callback-driver';
 import { FleetCallbackDriver } from '../support/fleet-driver';
 import { runningSystem } from '../support/fault-harness';
-import { eventually } from '../support/wait';
+import { eventually } from '../../dev/support/wait';
 
 describe('a worker dies in the middle of checks', () => {
   const system = runningSystem({ latencyMs: [300, 1_500] });

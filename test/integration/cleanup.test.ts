@@ -2,13 +2,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities } from '../../src/activities';
+import { noopMetricMeter } from '@temporalio/common';
+import { createObjectActivities } from '../../src/activities';
 import { ObjectServiceClient } from '../../src/activities/object-service';
-import { ObjectsRepository } from '../../src/activities/objects-repository';
+import { ObjectsRepository } from '../../src/db/objects-repository';
 import { CLEANUP_SCHEDULE_ID, ensureCleanupSchedule } from '../../src/worker/cleanup-schedule';
 import { TestStack } from '../support/stack';
 import { answer, startStubObjectService } from '../support/stub-object-service';
-import { eventually } from '../support/wait';
+import { eventually } from '../../dev/support/wait';
+
+const deletedCounter = noopMetricMeter.createCounter('presence_objects_deleted');
 
 describe('expiry on a real Temporal server and PostgreSQL', () => {
   let stack: TestStack;
@@ -46,10 +49,11 @@ describe('expiry on a real Temporal server and PostgreSQL', () => {
     const now = Date.now();
     await objects.recordSeen(81, new Date(now - 15_000));
     await objects.recordSeen(82, new Date(now - 5_000));
-    const activities = createActivities({
+    const activities = createObjectActivities({
       objectService: new ObjectServiceClient('http://127.0.0.1:1'),
       objects,
       objectTtlSeconds: 10,
+      deletedCounter,
     });
     const deleted = (await new MockActivityEnvironment().run(activities.deleteStaleObjects)) as number;
     assert.ok(deleted >= 1, `deleted ${deleted}`);
@@ -63,10 +67,11 @@ describe('expiry on a real Temporal server and PostgreSQL', () => {
       answer(response, 200, { id, online: true }),
     );
     try {
-      const activities = createActivities({
+      const activities = createObjectActivities({
         objectService: new ObjectServiceClient(objectService.url),
         objects,
         objectTtlSeconds: 30,
+        deletedCounter,
       });
       const environment = new MockActivityEnvironment();
       assert.equal(await environment.run(activities.checkObject, 77, Date.now() - 31_000), 'expired');

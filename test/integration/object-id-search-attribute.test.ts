@@ -18,12 +18,12 @@ import {
   OBJECT_ID_SEARCH_ATTRIBUTE,
   type ObjectIdSearchAttribute,
 } from '../../src/worker/object-id-search-attribute';
-import { createWorker } from '../../src/worker/create-worker';
+import { createWorkerProcess } from '../../src/worker/worker-process';
 import { checkStateQuery, objectWorkflowId } from '../../src/workflows';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { freePort } from '../support/ports';
+import { createTestDatabase, type TestDatabase } from '../../dev/support/database';
+import { freePort } from '../../dev/support/ports';
 import { answer, startStubObjectService, type StubObjectService } from '../support/stub-object-service';
-import { eventually } from '../support/wait';
+import { eventually } from '../../dev/support/wait';
 
 const INT = encodeSearchAttributeIndexedValueType(SearchAttributeType.INT);
 const TASK_QUEUE = `object-id-test-${process.pid}`;
@@ -60,7 +60,7 @@ describe('the ObjectId search attribute on object workflows, on real Temporal de
 
   /** The real worker, start-up check included, on a server; stopped again by the returned function. */
   async function runWorker(address: string, logger = capturingLogger().logger) {
-    const worker = await createWorker(
+    const worker = await createWorkerProcess(
       loadConfig({
         TEMPORAL_ADDRESS: address,
         TEMPORAL_TASK_QUEUE: TASK_QUEUE,

@@ -4,14 +4,15 @@ import { after, before, describe, it } from 'node:test';
 import { noopMetricMeter } from '@temporalio/common';
 import { connectDatabase, type Database } from '../../src/db/prisma';
 import { createLogger } from '../../src/logger';
-import { CallbackOutbox } from '../../src/callbacks/outbox';
+import { CallbackOutbox } from '../../src/db/callback-outbox';
 import { OutboxRelay } from '../../src/callbacks/outbox-relay';
-import { callbackWorkflowId, startCallbackWorkflow, type AcceptedCallback } from '../../src/callbacks/workflow-start';
+import { callbackWorkflowId, startCallbackWorkflow } from '../../src/callbacks/workflow-start';
+import type { AcceptedCallback } from '../../src/workflows';
 import { callbackWorkflow } from '../../src/workflows';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createTestDatabase, type TestDatabase } from '../../dev/support/database';
 import { TestStack } from '../support/stack';
 import { answer, startStubObjectService, type StubObjectService } from '../support/stub-object-service';
-import { eventually } from '../support/wait';
+import { eventually } from '../../dev/support/wait';
 
 describe('the outbox relay, on a real PostgreSQL and Temporal server', () => {
   let objectService: StubObjectService;

@@ -3,11 +3,11 @@ import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { ObjectsRepository } from '../../src/activities/objects-repository';
+import { ObjectsRepository } from '../../src/db/objects-repository';
 import { objectWorkflowId } from '../../src/workflows';
 import { answer, startStubObjectService, type StubObjectService } from '../support/stub-object-service';
 import { TestStack } from '../support/stack';
-import { eventually } from '../support/wait';
+import { eventually } from '../../dev/support/wait';
 
 type Behaviour = (attempt: number, response: ServerResponse) => void;
 

@@ -3,11 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
 import { loadConfig } from '../../src/config';
-import { createWorker, type PresenceWorkerProcess } from '../../src/worker/create-worker';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { freePort } from '../support/ports';
+import { createWorkerProcess, type WorkerProcess } from '../../src/worker/worker-process';
+import { createTestDatabase, type TestDatabase } from '../../dev/support/database';
+import { freePort } from '../../dev/support/ports';
 import { proxyDatabase, type TcpProxy } from '../support/tcp-proxy';
-import { eventually } from '../support/wait';
+import { eventually } from '../../dev/support/wait';
 
 interface Readiness {
   status: number;
@@ -22,7 +22,7 @@ describe("the worker's probes, on a real Temporal server and PostgreSQL", () => 
   let server: DevServer;
   let database: TestDatabase;
   let proxy: TcpProxy;
-  let worker: PresenceWorkerProcess;
+  let worker: WorkerProcess;
   let running: Promise<void>;
   let healthUrl: string;
 
@@ -37,7 +37,7 @@ describe("the worker's probes, on a real Temporal server and PostgreSQL", () => 
     const healthPort = await freePort();
     healthUrl = `http://127.0.0.1:${healthPort}`;
     // The worker reaches the database only through the proxy, which the test cuts.
-    worker = await createWorker(
+    worker = await createWorkerProcess(
       loadConfig({
         TEMPORAL_ADDRESS: server.address,
         TEMPORAL_TASK_QUEUE: `presence-health-${process.pid}`,
@@ -93,7 +93,7 @@ describe("the worker's probes, on a real Temporal server and PostgreSQL", () => 
 
   it('releases everything when shut down before it ran', async () => {
     const healthPort = await freePort();
-    const idle = await createWorker(
+    const idle = await createWorkerProcess(
       loadConfig({
         TEMPORAL_ADDRESS: server.address,
         TEMPORAL_TASK_QUEUE: `presence-health-idle-${process.pid}`,

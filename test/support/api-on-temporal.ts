@@ -4,8 +4,8 @@ import { createApi } from '../../src/api/create-api';
 import { loadConfig } from '../../src/config';
 import { connectDatabase, type Database } from '../../src/db/prisma';
 import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
-import { createTestDatabase, type TestDatabase } from './database';
-import { freePort } from './ports';
+import { createTestDatabase, type TestDatabase } from '../../dev/support/database';
+import { freePort } from '../../dev/support/ports';
 import { proxyDatabase, type TcpProxy } from './tcp-proxy';
 
 /**

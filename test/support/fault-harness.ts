@@ -6,11 +6,11 @@ import { Client } from 'pg';
 import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
 import { startFakeObjectService, type FakeObjectService } from '../../dev/tester/object-service';
 import type { CallbackDriver, DriverTotals } from './callback-driver';
-import { createTestDatabase, type TestDatabase } from './database';
+import { createTestDatabase, type TestDatabase } from '../../dev/support/database';
 import { PartProcess } from './part-process';
-import { freePort } from './ports';
+import { freePort } from '../../dev/support/ports';
 import { proxyDatabase, type TcpProxy } from './tcp-proxy';
-import { eventually } from './wait';
+import { eventually } from '../../dev/support/wait';
 
 export interface FaultHarnessOptions {
   /** Upstream latency range; every object is online, so every accepted id must become a row. */

@@ -1,5 +1,5 @@
 import { RecorderUnavailableError, type CallbackRecorder } from '../../src/callbacks/recorder';
-import type { AcceptedCallback } from '../../src/callbacks/workflow-start';
+import type { AcceptedCallback } from '../../src/workflows';
 
 /** Stands in for Temporal in API unit tests; the integration tests use the real server. */
 export class InMemoryRecorder implements CallbackRecorder {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { eventually } from './wait';
+import { eventually } from '../../dev/support/wait';
 
 const projectRoot = path.join(__dirname, '..', '..');
 

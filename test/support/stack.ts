@@ -4,11 +4,11 @@ import { createApi, type Api } from '../../src/api/create-api';
 import { loadConfig } from '../../src/config';
 import { connectDatabase, type Database } from '../../src/db/prisma';
 import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
-import { createWorker, type PresenceWorkerProcess } from '../../src/worker/create-worker';
+import { createWorkerProcess, type WorkerProcess } from '../../src/worker/worker-process';
 import { checkStateQuery, objectWorkflowId, type ObjectCheckState } from '../../src/workflows';
-import { createTestDatabase, type TestDatabase } from './database';
-import { freePort } from './ports';
-import { eventually } from './wait';
+import { createTestDatabase, type TestDatabase } from '../../dev/support/database';
+import { freePort } from '../../dev/support/ports';
+import { eventually } from '../../dev/support/wait';
 
 export interface StackOptions {
   objectServiceUrl: string;
@@ -31,7 +31,7 @@ export class TestStack {
   client!: Client;
   api!: Api;
   callbackUrl!: string;
-  private worker?: { worker: PresenceWorkerProcess; running: Promise<void> };
+  private worker?: { worker: WorkerProcess; running: Promise<void> };
 
   constructor(private readonly options: StackOptions) {}
 
@@ -79,7 +79,7 @@ export class TestStack {
       LOG_LEVEL: 'error',
     });
     // The tests that need expiry set up its schedule themselves.
-    const worker = await createWorker(config, { cleanupSchedule: false });
+    const worker = await createWorkerProcess(config, { cleanupSchedule: false });
     this.worker = { worker, running: worker.run() };
   }
 

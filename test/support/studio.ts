@@ -3,8 +3,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Browser } from 'playwright-core';
 import { saveScreenshot } from './browser';
-import { freePort } from './ports';
-import { eventually } from './wait';
+import { freePort } from '../../dev/support/ports';
+import { eventually } from '../../dev/support/wait';
 
 const projectRoot = path.join(__dirname, '..', '..');
 

@@ -6,7 +6,7 @@ import pino from 'pino';
 import type { HandOutBacklog } from '../../src/activities/sighting-dispatcher';
 import { connectDatabase, isDatabaseReachable } from '../../src/db/prisma';
 import { startWorkerHealth, type WorkerHealthState } from '../../src/worker/health';
-import { freePort } from '../support/ports';
+import { freePort } from '../../dev/support/ports';
 
 describe('worker probes', () => {
   let state: WorkerHealthState;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { CheckOutcome } from '../../src/activities';
+import type { CheckOutcome } from '../../src/workflows';
 import { objectWorkflowId, sightedSignal, type ObjectPresenceInput } from '../../src/workflows';
 import { Calls, IDLE_MS, sight, WorkflowTestServer } from './support';
 

@@ -3,9 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { CheckOutcome } from '../../src/activities';
+import type { CheckOutcome } from '../../src/workflows';
 import { checkStateQuery, objectPresenceWorkflow, objectWorkflowId, sightedSignal } from '../../src/workflows';
-import { eventually } from '../support/wait';
+import { eventually } from '../../dev/support/wait';
 import { Calls, Gate, IDLE_MS, sight, sleep, WorkflowTestServer } from './support';
 
 interface Check {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowSignalWithStartOptions } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
-import { freePort } from '../support/ports';
+import { freePort } from '../../dev/support/ports';
 import { objectPresenceWorkflow, objectWorkflowId, sightedSignal } from '../../src/workflows';
 
 /**

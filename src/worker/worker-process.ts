@@ -1,4 +1,7 @@
 import { Client } from '@temporalio/client';
+import { OutboxRelay } from '../callbacks/outbox-relay';
+import { startCallbackWorkflow } from '../callbacks/workflow-start';
+import { CallbackOutbox } from '../db/callback-outbox';
 import { GracefulShutdownPeriodExpiredError, NativeConnection, type Worker } from '@temporalio/worker';
 import type { HandOutBacklog } from '../activities/sighting-dispatcher';
 import { databaseUrlOf, type Config } from '../config';
@@ -8,9 +11,13 @@ import { createLogger, type Logger } from '../logger';
 import { temporalConnectionOptions } from '../temporal/connection-options';
 import { ensureCleanupSchedule } from './cleanup-schedule';
 import { startWorkerHealth } from './health';
-import { createPresenceWorker } from './presence-worker';
+import { createWorkerMetrics } from './metrics';
+import { createTemporalWorker } from './temporal-worker';
 
-export interface WorkerDeps {
+/** How long the relay waits for Temporal to start one callback's workflow. */
+const RELAY_START_DEADLINE_MS = 5_000;
+
+export interface WorkerProcessDeps {
   /** Defaults to a logger at the configured level. */
   logger?: Logger;
   /**
@@ -20,8 +27,8 @@ export interface WorkerDeps {
   cleanupSchedule?: boolean;
 }
 
-/** A worker process's parts: its Temporal connection, database pool, worker, outbox relay and probes. */
-export interface PresenceWorkerProcess {
+/** A worker process's parts: its Temporal connection, database pool, Temporal worker, outbox relay and probes. */
+export interface WorkerProcess {
   /**
    * Polls until the worker stops (the Runtime's shutdown signals, or shutdown()), then releases
    * everything. Checks still running after the shutdown grace time are abandoned, not an error:
@@ -36,7 +43,7 @@ export interface PresenceWorkerProcess {
  * Everything the worker process runs, from its configuration. The Runtime is not installed here:
  * it is once per process, so the entry point installs it, and a test its own or none.
  */
-export async function createWorker(config: Config, deps: WorkerDeps = {}): Promise<PresenceWorkerProcess> {
+export async function createWorkerProcess(config: Config, deps: WorkerProcessDeps = {}): Promise<WorkerProcess> {
   const logger = deps.logger ?? createLogger(config.logLevel, 'worker', config.logFormat);
   // Upserts take a millisecond or two; a small pool keeps up with hundreds of checks at once.
   const db = connectDatabase(databaseUrlOf(config), 20);
@@ -54,9 +61,11 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
     throw error;
   });
   let connection: NativeConnection | undefined;
-  let closePresenceWorker: (() => Promise<void>) | undefined;
+  let closeTemporalWorker: (() => Promise<void>) | undefined;
+  let relay: OutboxRelay | undefined;
   const release = async () => {
-    await Promise.all([closePresenceWorker?.(), db.$disconnect(), connection?.close(), health.close()]);
+    await relay?.stop();
+    await Promise.all([closeTemporalWorker?.(), db.$disconnect(), connection?.close(), health.close()]);
   };
 
   try {
@@ -73,10 +82,23 @@ export async function createWorker(config: Config, deps: WorkerDeps = {}): Promi
         }),
       );
     }
-    const presence = await createPresenceWorker(config, { connection, db, logger });
-    worker = presence.worker;
-    handOutBacklog = presence.handOutBacklog;
-    closePresenceWorker = presence.close;
+    const metrics = createWorkerMetrics();
+    const temporalWorker = await createTemporalWorker(config, { connection, db, logger, metrics });
+    worker = temporalWorker.worker;
+    handOutBacklog = temporalWorker.handOutBacklog;
+    closeTemporalWorker = temporalWorker.close;
+    // The worker's connection also carries the relay's starts of callbacks the outbox took.
+    const client = new Client({ connection, namespace: config.temporalNamespace });
+    relay = new OutboxRelay({
+      outbox: new CallbackOutbox(db),
+      start: (callback) =>
+        client.withDeadline(Date.now() + RELAY_START_DEADLINE_MS, () =>
+          startCallbackWorkflow(client, config.taskQueue, callback),
+        ),
+      metrics: metrics.outbox,
+      logger,
+    });
+    relay.start();
   } catch (error) {
     await release();
     throw error;

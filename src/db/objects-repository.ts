@@ -1,4 +1,4 @@
-import type { Database } from '../db/prisma';
+import type { Database } from './prisma';
 
 /** The `objects` table: who was seen online, and when. */
 export class ObjectsRepository {

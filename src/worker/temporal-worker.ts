@@ -1,26 +1,28 @@
 import { Client } from '@temporalio/client';
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
-import { AdaptiveConcurrency } from '../activities/adaptive-concurrency';
-import { createHandOut } from '../activities/hand-out';
-import { SightingDispatcher, type HandOutBacklog } from '../activities/sighting-dispatcher';
-import { createSightingSignal } from '../activities/sighting-signal';
-import { ObjectServiceClient } from '../activities/object-service';
-import { ObjectsRepository } from '../activities/objects-repository';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import {
+  AdaptiveConcurrency,
+  createHandOut,
+  createObjectActivities,
+  createSightingSignal,
+  ObjectServiceClient,
+  SightingDispatcher,
+  type HandOutBacklog,
+} from '../activities';
 import type { Config } from '../config';
+import { ObjectsRepository } from '../db/objects-repository';
 import type { Database } from '../db/prisma';
 import type { Logger } from '../logger';
-import { CallbackOutbox } from '../callbacks/outbox';
-import { OutboxRelay } from '../callbacks/outbox-relay';
-import { startCallbackWorkflow } from '../callbacks/workflow-start';
+import type { WorkerMetrics } from './metrics';
 import { ensureObjectIdSearchAttribute } from './object-id-search-attribute';
 import { workflowCode } from './workflow-code';
 
 /** What the worker process has already opened, shared with its other parts. */
-export interface PresenceWorkerConnections {
+export interface TemporalWorkerConnections {
   connection: NativeConnection;
   db: Database;
   logger: Logger;
+  metrics: WorkerMetrics;
 }
 
 /**
@@ -30,85 +32,26 @@ export interface PresenceWorkerConnections {
  */
 const handOutConcurrency = () => new AdaptiveConcurrency({ initial: 4, min: 2, max: 500, tolerance: 2, floorMs: 5 });
 
-function handOutMetrics() {
-  const meter = Runtime.instance().metricMeter;
-  return {
-    backlog: meter.createGauge(
-      'presence_handout_backlog',
-      'int',
-      'ids',
-      'Distinct ids of accepted callbacks this worker has yet to hand to their object workflow',
-    ),
-    lagSeconds: meter.createGauge(
-      'presence_handout_lag_seconds',
-      'float',
-      's',
-      'Age (since receipt) of the oldest sighting this worker has yet to hand out or cover by a newer one',
-    ),
-    coalesced: meter.createCounter(
-      'presence_sightings_coalesced',
-      'ids',
-      'Sightings handed out without a signal of their own: a sighting of the same id at least as new was delivered',
-    ),
-    expired: meter.createCounter(
-      'presence_sightings_expired',
-      'ids',
-      'Ids not handed out because their callback was older than the TTL',
-    ),
-  };
-}
-
 /** How often the backlog gauges are brought up to date: the lag grows while nothing happens. */
 const BACKLOG_REPORT_INTERVAL_MS = 1_000;
 
-function outboxMetrics() {
-  const meter = Runtime.instance().metricMeter;
-  return {
-    callbacks: meter.createGauge(
-      'presence_outbox_callbacks',
-      'int',
-      'callbacks',
-      'Callbacks waiting in the outbox for Temporal',
-    ),
-    oldestAgeSeconds: meter.createGauge(
-      'presence_outbox_oldest_age_seconds',
-      'float',
-      's',
-      'Age of the oldest callback waiting in the outbox',
-    ),
-  };
-}
-
-/** How long the relay waits for Temporal to start one callback's workflow. */
-const RELAY_START_DEADLINE_MS = 5_000;
-
-/** A worker that runs the callback, presence and cleanup workflows and their activities. */
-export async function createPresenceWorker(
+/** The Temporal worker that runs the callback, presence and cleanup workflows and their activities. */
+export async function createTemporalWorker(
   config: Config,
-  { connection, db, logger }: PresenceWorkerConnections,
+  { connection, db, logger, metrics }: TemporalWorkerConnections,
 ): Promise<{ worker: Worker; handOutBacklog: () => HandOutBacklog; close: () => Promise<void> }> {
   // Checks mostly wait on the slow object service, so one worker runs many at once, each with its
   // own request to the object service.
   const maxConcurrentChecks = config.objectServiceMaxConcurrency;
   const objectService = new ObjectServiceClient(config.objectServiceUrl, { connections: maxConcurrentChecks });
-  // The worker's own connection also carries the hand-outs' signal-with-starts and the relay's starts.
+  // The worker's own connection also carries the hand-outs' signal-with-starts.
   const client = new Client({ connection, namespace: config.temporalNamespace });
-  const relay = new OutboxRelay({
-    outbox: new CallbackOutbox(db),
-    start: (callback) =>
-      client.withDeadline(Date.now() + RELAY_START_DEADLINE_MS, () =>
-        startCallbackWorkflow(client, config.taskQueue, callback),
-      ),
-    metrics: outboxMetrics(),
-    logger,
-  });
   const objectIdSearchAttribute = await ensureObjectIdSearchAttribute(client, config.temporalNamespace, logger);
-  const metrics = handOutMetrics();
   const dispatcher = new SightingDispatcher({
     deliver: createSightingSignal({ client, taskQueue: config.taskQueue, objectIdSearchAttribute }),
     concurrency: handOutConcurrency(),
     ttlMs: config.objectTtlSeconds * 1000,
-    onCoalesced: (count) => metrics.coalesced.add(count),
+    onCoalesced: (count) => metrics.handOut.coalesced.add(count),
   });
   const worker = await Worker.create({
     connection,
@@ -116,12 +59,13 @@ export async function createPresenceWorker(
     taskQueue: config.taskQueue,
     ...workflowCode(),
     activities: {
-      ...createActivities({
+      ...createObjectActivities({
         objectService,
         objects: new ObjectsRepository(db),
         objectTtlSeconds: config.objectTtlSeconds,
+        deletedCounter: metrics.objectsDeleted,
       }),
-      handOutSightings: createHandOut({ dispatcher, metrics }),
+      handOutSightings: createHandOut({ dispatcher, metrics: metrics.handOut }),
     },
     // Local activities are not subject to the task queue's activity rate limit, so this
     // per-worker slot count is what protects the object service.
@@ -145,18 +89,16 @@ export async function createPresenceWorker(
     // and another worker repeats the checks.
     shutdownForceTime: '20s',
   });
-  relay.start();
   const reportBacklog = setInterval(() => {
     const { ids, lagSeconds } = dispatcher.backlog();
-    metrics.backlog.set(ids);
-    metrics.lagSeconds.set(lagSeconds);
+    metrics.handOut.backlog.set(ids);
+    metrics.handOut.lagSeconds.set(lagSeconds);
   }, BACKLOG_REPORT_INTERVAL_MS);
   return {
     worker,
     handOutBacklog: () => dispatcher.backlog(),
     close: async () => {
       clearInterval(reportBacklog);
-      await relay.stop();
       await objectService.close();
     },
   };

@@ -1,5 +1,5 @@
-import type { Database } from '../db/prisma';
-import type { AcceptedCallback } from './workflow-start';
+import type { Database } from './prisma';
+import type { AcceptedCallback } from '../workflows';
 
 export interface OutboxState {
   callbacks: number;
