@@ -119,6 +119,23 @@ function supervise(name: string, child: ChildProcess, logger: Logger, parts: Par
   });
 }
 
+/** How often the starter looks whether whoever started it (npm, a shell) is still there. */
+const OWNER_CHECK_INTERVAL_MS = 1_000;
+
+/**
+ * The reaper covers this process's own death; this covers its owner's. When npm (which `exec`s
+ * this script, so it is the parent) is killed, this process is re-parented: it then stops its
+ * parts in order, as on Ctrl-C.
+ */
+function stopWhenOrphaned(): void {
+  const owner = process.ppid;
+  const check = setInterval(() => {
+    if (process.ppid === owner) return;
+    clearInterval(check);
+    process.kill(process.pid, 'SIGTERM');
+  }, OWNER_CHECK_INTERVAL_MS).unref();
+}
+
 /** `npm start`: the whole system on one machine, embedding whatever is not configured. */
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -126,6 +143,7 @@ async function main(): Promise<void> {
   await assertPortsFree(plannedPorts(config));
   const parts = new Parts(startReaper());
   onShutdownSignal(logger, () => parts.stopAll());
+  stopWhenOrphaned();
   const env: NodeJS.ProcessEnv = { ...process.env };
   try {
     await startEmbeddedServices(config, logger, parts, env);

@@ -32,7 +32,7 @@ function answers(port: number): Promise<boolean> {
 }
 
 /** Whether this process could listen on the port on loopback (a listener on 0.0.0.0 takes it too). */
-function bindable(port: number): Promise<boolean> {
+export function bindable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +14,7 @@ import {
   EMBEDDED_TEMPORAL_PORT,
 } from '../../src/defaults';
 import { objectWorkflowId } from '../../src/workflows';
+import { bindable } from '../../dev/embedded/free-ports';
 import { launchChromium } from '../support/browser';
 import { groupAlive, killGroup, readyOn, runNpmStart, type StartedSystem } from '../support/npm-start';
 import { freePort } from '../../dev/support/ports';
@@ -28,15 +28,6 @@ import { eventually } from '../../dev/support/wait';
 
 const ids = [7, 77, 777];
 const TEMPORAL_UI_PORT = 8233;
-
-/** Whether this process can listen on the port on loopback: nothing else holds it. */
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
 
 /** Processes whose command line names `text` (here: the test's data directory). */
 function processesNaming(text: string): string[] {
@@ -130,7 +121,7 @@ describe('npm start with nothing set', () => {
     await eventually(
       async () => {
         const taken = [];
-        for (const port of ports) if (!(await portFree(port))) taken.push(port);
+        for (const port of ports) if (!(await bindable(port))) taken.push(port);
         const left = processesNaming(dataDir);
         return taken.length === 0 && left.length === 0 && !groupAlive(system!.groupId) ? true : undefined;
       },

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { bindable } from '../../dev/embedded/free-ports';
 import { EMBEDDED_TEMPORAL_PORT } from '../../src/defaults';
 import { createTestDatabase, type TestDatabase } from '../../dev/support/database';
 import { groupAlive, killGroup, readyOn, runNpmStart } from '../support/npm-start';
@@ -53,6 +54,51 @@ describe('npm start, stopped with Ctrl-C', () => {
       assert.ok(apiClosed >= 0 && workerStopped > apiClosed, 'the API stops before the worker drains');
       assert.equal(index(/second signal/), -1, 'no part was signalled twice');
       assert.equal(index(/npm start is gone/), -1, 'nothing was left for the reaper');
+    } finally {
+      killGroup(system);
+    }
+  });
+});
+
+describe('npm start, when what started it is killed', () => {
+  let database: TestDatabase;
+  before(async () => {
+    database = await createTestDatabase();
+  });
+  after(() => database?.drop());
+
+  it('stops every part, as on Ctrl-C, and frees their ports', async () => {
+    const port = await freePort();
+    const workerHealthPort = await freePort();
+    const system = runNpmStart(
+      {
+        ...process.env,
+        PORT: String(port),
+        DATABASE_URL: database.url,
+        WORKER_METRICS_PORT: String(await freePort()),
+        WORKER_HEALTH_PORT: String(workerHealthPort),
+      },
+      { underOwner: true },
+    );
+    try {
+      await readyOn(system, port, workerHealthPort);
+      // kill -9 of npm: its child, the starter, lives on, re-parented.
+      process.kill(system.process.pid as number, 'SIGKILL');
+      await eventually(
+        async () => {
+          for (const taken of [port, workerHealthPort, EMBEDDED_TEMPORAL_PORT])
+            if (!(await bindable(taken))) return undefined;
+          return groupAlive(system.groupId) ? undefined : true;
+        },
+        'the starter and every part to stop',
+        // The worker's forced shutdown (20 s) bounds its drain when checks retry against no object service.
+        60_000,
+      );
+      assert.equal(
+        system.lines.findIndex((line) => /npm start is gone/.test(line)),
+        -1,
+        `the starter stopped its parts itself:\n${system.tail()}`,
+      );
     } finally {
       killGroup(system);
     }

@@ -16,9 +16,14 @@ export interface StartedSystem {
   tail(): string;
 }
 
-/** What `npm start` runs (after its build), in a process group of its own. */
-export function runNpmStart(env: NodeJS.ProcessEnv): StartedSystem {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join('dev', 'start.ts')], {
+/**
+ * What `npm start` runs (after its build), in a process group of its own. `underOwner`: started
+ * by a shell that stays its parent, as npm is, so a test can kill the owner instead.
+ */
+export function runNpmStart(env: NodeJS.ProcessEnv, { underOwner = false } = {}): StartedSystem {
+  const command = [process.execPath, '--import', 'tsx', path.join('dev', 'start.ts')];
+  const [file, ...args] = underOwner ? ['/bin/sh', '-c', '"$@" & wait', 'sh', ...command] : command;
+  const child = spawn(file!, args, {
     cwd: projectRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
