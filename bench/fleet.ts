@@ -10,6 +10,9 @@ export const UPSTREAM_MAX_MS = 4_300;
 /** How recent a sighting must be to be owed its row when looked for, and how late it is looked for. */
 const SIGHTED_WITHIN_MS = 28_000;
 const LOOK_AFTER_LAST_MS = 7_000;
+/** For this long at the start, callbacks draw from other objects, whose rows must then expire. */
+const EXPIRING_PHASE_MS = 8_000;
+const EXPIRING_OBJECTS = 300;
 /** How far `last_seen` may be from the sending time of the newest accepted callback carrying the id. */
 const LAST_SEEN_TOLERANCE_MS = 1_500;
 
@@ -23,16 +26,34 @@ export interface FleetResult {
   missing: number;
   behind: number;
   receiptToRow: ReturnType<typeof percentiles>;
+  /** Rows, when looked for, of offline objects, and of the first seconds' objects, which should have expired. */
+  offlineRows: number;
+  notExpired: number;
+  /** When the rows were up to date, in seconds after the last callback (the look repeats until `settleWithinS`). */
+  upToDateAfterS?: number;
+  /** The faults the scenario caused, with when they began and how long they took, in seconds from the first callback. */
+  faults?: Array<{ name: string; atS: number; tookS: number }>;
   /** Every sighted online object has its up-to-date row, and receipt-to-row p99 <= upstream + 1 s. */
   keptUp: boolean;
+}
+
+/** Something a scenario does to the system while the load runs: a crash, an outage. */
+export interface FleetFault {
+  name: string;
+  /** Seconds after the first callback. */
+  atS: number;
+  cause(): Promise<void>;
 }
 
 /**
  * The load of the fleet scenario: `callbacksPerSecond` callbacks, each of 1 to 200 distinct
  * random ids of a fleet of `fleetSize` (ids 0..fleetSize-1), 1 s client timeout, no retries,
- * for `seconds`. Then, 7 s after the last callback, every online object sighted within the last
- * 28 s must have its row with `last_seen` at its newest accepted sighting (within 1.5 s of when
- * that callback was sent; its receipt time lies between sending and answer).
+ * for `seconds`; for the first 8 s the ids come from 300 other objects, which are not sighted
+ * again. Then, 7 s after the last callback, every online object sighted within the last 28 s
+ * must have its row with `last_seen` at its newest accepted sighting (within 1.5 s of when that
+ * callback was sent; its receipt time lies between sending and answer), no offline object a
+ * row, and the first 8 s' objects none either. With `settleWithinS`, the look repeats each
+ * second until the rows are up to date or that many seconds after the last callback have passed.
  */
 export async function fleetLoad(options: {
   callbackUrl: string;
@@ -41,9 +62,12 @@ export async function fleetLoad(options: {
   callbacksPerSecond: number;
   seconds: number;
   isOnline: (id: number) => boolean;
+  faults?: FleetFault[];
+  settleWithinS?: number;
 }): Promise<FleetResult> {
   const { callbackUrl, watchUrl, fleetSize, callbacksPerSecond, seconds, isOnline } = options;
-  const watching = watchReceiptToRow(watchUrl, seconds + LOOK_AFTER_LAST_MS / 1000);
+  const settleWithinMs = Math.max(LOOK_AFTER_LAST_MS, (options.settleWithinS ?? 0) * 1000);
+  const watching = watchReceiptToRow(watchUrl, seconds + settleWithinMs / 1000);
   // The watcher ignores what its first poll sees; let it happen before the first sighting.
   await sleep(200);
   const newestAcceptedSentAt = new Map<number, number>();
@@ -51,9 +75,19 @@ export async function fleetLoad(options: {
   const sending: Array<Promise<void>> = [];
   const intervalMs = 1_000 / callbacksPerSecond;
   const startedAt = Date.now();
+  const faults = (options.faults ?? []).map(async ({ name, atS, cause }) => {
+    await sleep(atS * 1000);
+    const began = Date.now();
+    await cause();
+    return { name, atS: round((began - startedAt) / 1000), tookS: round((Date.now() - began) / 1000) };
+  });
   let lastSentAt = startedAt;
   for (let i = 0; Date.now() - startedAt < seconds * 1000; i += 1) {
-    const ids = randomIds(fleetSize, 1 + Math.floor(Math.random() * 200));
+    const count = 1 + Math.floor(Math.random() * 200);
+    const ids =
+      Date.now() - startedAt < EXPIRING_PHASE_MS
+        ? randomIds(EXPIRING_OBJECTS, count).map((id) => fleetSize + id)
+        : randomIds(fleetSize, count);
     const sentAt = Date.now();
     lastSentAt = sentAt;
     sending.push(
@@ -66,29 +100,52 @@ export async function fleetLoad(options: {
     await sleep(Math.max(0, startedAt + (i + 1) * intervalMs - Date.now()));
   }
   await Promise.all(sending);
-  await sleep(Math.max(0, lastSentAt + LOOK_AFTER_LAST_MS - Date.now()));
+  const faultsCaused = await Promise.all(faults);
   const owed = [...newestAcceptedSentAt].filter(
-    ([id, sentAt]) => isOnline(id) && sentAt >= lastSentAt - SIGHTED_WITHIN_MS,
+    ([id, sentAt]) => id < fleetSize && isOnline(id) && sentAt >= lastSentAt - SIGHTED_WITHIN_MS,
   );
-  const rows = await lastSeenOf(
-    watchUrl,
-    owed.map(([id]) => id),
-  );
-  const missing = owed.filter(([id]) => !rows.has(id)).length;
-  const behind = owed.filter(
-    ([id, sentAt]) => rows.has(id) && (rows.get(id) as number) < sentAt - LAST_SEEN_TOLERANCE_MS,
-  ).length;
+  let look: Awaited<ReturnType<typeof lookAtRows>>;
+  for (;;) {
+    await sleep(Math.max(0, lastSentAt + LOOK_AFTER_LAST_MS - Date.now()));
+    look = await lookAtRows(watchUrl, owed, fleetSize, isOnline);
+    if ((look.missing === 0 && look.behind === 0) || Date.now() + 1_000 > lastSentAt + settleWithinMs) break;
+    await sleep(1_000);
+  }
   const receiptToRow = percentiles(await watching);
+  const { at: lookedAt, ...rows } = look;
+  const upToDate = rows.missing === 0 && rows.behind === 0;
   return {
     acks: summarizeAcks(results),
     sightingsAccepted: results.filter((result) => result.ok).reduce((sum, result) => sum + result.ids, 0),
     sightedOnline: owed.length,
-    missing,
-    behind,
+    ...rows,
     receiptToRow,
-    keptUp: missing === 0 && behind === 0 && receiptToRow.p99 <= UPSTREAM_MAX_MS + 1_000,
+    ...(upToDate && { upToDateAfterS: round((lookedAt - lastSentAt) / 1000) }),
+    ...(faultsCaused.length > 0 && { faults: faultsCaused }),
+    keptUp: upToDate && rows.offlineRows === 0 && rows.notExpired === 0 && receiptToRow.p99 <= UPSTREAM_MAX_MS + 1_000,
   };
 }
+
+/** Owed online objects without a row or behind their newest sighting, and rows that should not be there. */
+async function lookAtRows(
+  databaseUrl: string,
+  owed: Array<[id: number, sentAt: number]>,
+  fleetSize: number,
+  isOnline: (id: number) => boolean,
+) {
+  const rows = await lastSeenOf(databaseUrl);
+  const at = Date.now();
+  return {
+    at,
+    missing: owed.filter(([id]) => !rows.has(id)).length,
+    behind: owed.filter(([id, sentAt]) => rows.has(id) && (rows.get(id) as number) < sentAt - LAST_SEEN_TOLERANCE_MS)
+      .length,
+    offlineRows: [...rows.keys()].filter((id) => !isOnline(id)).length,
+    notExpired: [...rows.keys()].filter((id) => id >= fleetSize).length,
+  };
+}
+
+const round = (seconds: number) => Math.round(seconds * 10) / 10;
 
 function randomIds(fleetSize: number, count: number): number[] {
   const ids = new Set<number>();
@@ -96,14 +153,11 @@ function randomIds(fleetSize: number, count: number): number[] {
   return [...ids];
 }
 
-async function lastSeenOf(databaseUrl: string, ids: number[]): Promise<Map<number, number>> {
+async function lastSeenOf(databaseUrl: string): Promise<Map<number, number>> {
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
   try {
-    const { rows } = await db.query<{ id: number; last_seen: Date }>(
-      'SELECT id, last_seen FROM objects WHERE id = ANY($1)',
-      [ids],
-    );
+    const { rows } = await db.query<{ id: number; last_seen: Date }>('SELECT id, last_seen FROM objects');
     return new Map(rows.map((row) => [row.id, row.last_seen.getTime()]));
   } finally {
     await db.end();

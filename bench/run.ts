@@ -89,6 +89,8 @@ interface Scenario {
   name: string;
   /** The project's OBJECT_TTL_SECONDS; unset: an hour, so that nothing expires while the bench waits for it. */
   objectTtlSeconds?: number;
+  /** Started so that the scenario can crash parts and cut the database (the project only). */
+  faults?: boolean;
   /** The systems it has a meaning for; unset: both. */
   systems?: ReadonlyArray<SystemUnderTest['name']>;
   /** `tester`: 300 ms to 4.3 s like the object service of docs/contract.md; `instant`: no latency. */
@@ -162,6 +164,27 @@ function ackScenario(ids: 'new' | 'known', senders: number, callbacksPerSender: 
       };
     },
   };
+}
+
+async function fleetScenario(
+  callbackUrl: string,
+  watchUrl: string,
+  fleetSize: number,
+  callbacksPerSecond: number,
+  more: Pick<Parameters<typeof fleetLoad>[0], 'faults' | 'settleWithinS'> & { seconds?: number } = {},
+): Promise<ScenarioResult> {
+  const result = await fleetLoad({
+    callbackUrl,
+    watchUrl,
+    fleetSize,
+    callbacksPerSecond,
+    seconds: settings.fleetSeconds,
+    isOnline,
+    ...more,
+  });
+  // A server killed and started again starts its request counters from 0.
+  const serverRestarted = result.faults?.some(({ name }) => name.startsWith('Temporal')) ?? false;
+  return { ids: result.sightingsAccepted, fleetSize, callbacksPerSecond, ...result, serverRestarted };
 }
 
 const scenarios: Scenario[] = [
@@ -250,21 +273,75 @@ const scenarios: Scenario[] = [
       name: `fleet-${fleetSize}-${rate}`,
       objectTtlSeconds: 30,
       upstream: 'tester',
-      run: async ({ callbackUrl, benchDatabaseUrl }) => {
-        const result = await fleetLoad({
-          callbackUrl,
-          watchUrl: benchDatabaseUrl,
-          fleetSize,
-          callbacksPerSecond: rate,
-          seconds: settings.fleetSeconds,
-          isOnline,
-        });
-        return { ids: result.sightingsAccepted, fleetSize, callbacksPerSecond: rate, ...result };
-      },
+      run: ({ callbackUrl, benchDatabaseUrl }) => fleetScenario(callbackUrl, benchDatabaseUrl, fleetSize, rate),
       inspect: async ({ temporal }) =>
         temporal ? { cloudActions: await cloudActionsFromHistories(temporal.address) } : {},
     })),
   ),
+  {
+    // fleet-400-1 while every part fails once: the worker, the API and the Temporal server are
+    // killed with SIGKILL and started again at once, and the database is cut off for 6 s.
+    // Callbacks refused while the API is down are the sender's to repeat; every accepted one
+    // must still be in place 7 s after the last callback.
+    name: 'fleet-400-1-faults',
+    objectTtlSeconds: 30,
+    faults: true,
+    systems: ['project'],
+    upstream: 'tester',
+    run: ({ callbackUrl, benchDatabaseUrl, faults, temporal }) => {
+      if (!faults || !temporal) throw new Error('this system cannot be made to fail');
+      return fleetScenario(callbackUrl, benchDatabaseUrl, 400, 1, {
+        seconds: 55,
+        faults: [
+          { name: 'worker killed and restarted', atS: 12, cause: () => faults.crashAndRestart('worker') },
+          { name: 'API killed and restarted', atS: 22, cause: () => faults.crashAndRestart('api') },
+          {
+            name: 'Temporal server killed and restarted',
+            atS: 32,
+            cause: async () => {
+              await temporal.kill();
+              await temporal.restart();
+            },
+          },
+          {
+            name: 'database cut off for 6 s',
+            atS: 42,
+            cause: async () => {
+              await faults.database.cut();
+              await sleep(6_000);
+              await faults.database.open();
+            },
+          },
+        ],
+      });
+    },
+  },
+  {
+    // Two callbacks a second while the Temporal server is down for 20 s (the API puts them in
+    // the outbox), 20 s more after it; the rows may take up to 30 s after the last callback.
+    name: 'fleet-400-2-outage',
+    objectTtlSeconds: 30,
+    systems: ['project'],
+    upstream: 'tester',
+    run: ({ callbackUrl, benchDatabaseUrl, temporal }) => {
+      if (!temporal) throw new Error('this system has no Temporal server to stop');
+      return fleetScenario(callbackUrl, benchDatabaseUrl, 400, 2, {
+        seconds: 50,
+        settleWithinS: 30,
+        faults: [
+          {
+            name: 'Temporal server down for 20 s',
+            atS: 10,
+            cause: async () => {
+              await temporal.kill();
+              await sleep(20_000);
+              await temporal.restart();
+            },
+          },
+        ],
+      });
+    },
+  },
 ];
 
 /** What is running right now, stopped on Ctrl-C so that no server or database outlives the bench. */
@@ -336,6 +413,7 @@ async function runScenario(system: SystemUnderTest, scenario: Scenario): Promise
     async () => {
       const stack = await system.start(objectService.url, scenario.name, {
         objectTtlSeconds: scenario.objectTtlSeconds ?? 3600,
+        faults: scenario.faults,
       });
       let requestsBefore = 0;
       const result = await withCleanup(
@@ -418,6 +496,7 @@ async function main(): Promise<void> {
   const report = {
     startedAt: new Date().toISOString(),
     commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(),
+    ...(process.env.BENCH_PROJECT_ROOT && { projectRoot: process.env.BENCH_PROJECT_ROOT }),
     machine: await machine(ADMIN_URL),
     settings,
     results: Object.fromEntries(systems.map((system) => [system.name, {}])) as Record<string, Record<string, unknown>>,

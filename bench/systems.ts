@@ -10,11 +10,17 @@ import { startTemporalDevServer } from '../dev/embedded/temporal-dev-server';
 import { loadConfig } from '../src/config';
 import { freePort } from '../dev/support/ports';
 import { createTestDatabase, type TestDatabase } from '../dev/support/database';
+import { proxyDatabase, type TcpProxy } from '../dev/support/tcp-proxy';
 import { eventually } from '../dev/support/wait';
 import { pidsByName, type ProcessGroup } from './processes';
 import { readServerRequests, type ServerRequests } from './server-requests';
 
 const ROOT = path.join(__dirname, '..');
+/**
+ * Where the project's `dist/` runs from: this checkout, or BENCH_PROJECT_ROOT, another checkout
+ * built with `npm run build`, to measure an earlier commit under the same bench.
+ */
+const PROJECT_ROOT = path.resolve(process.env.BENCH_PROJECT_ROOT ?? ROOT);
 const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 /** The bench's own database connections carry this name, so they are not counted as the system's. */
 export const BENCH_APPLICATION_NAME = 'presence-bench';
@@ -53,11 +59,22 @@ export interface RunningSystem extends RunningStack {
   benchDatabaseUrl: string;
   /** The project's Temporal dev server, which a scenario may kill and start again. */
   temporal?: BenchDevServer;
+  /** With `StackOptions.faults`: what a scenario may kill or cut while the load runs. */
+  faults?: StackFaults;
+}
+
+export interface StackFaults {
+  /** Kills the process with SIGKILL, as a crash would, and starts it again at once; resolves once it is ready. */
+  crashAndRestart(part: 'api' | 'worker'): Promise<void>;
+  /** The database, reached through this proxy: cut, it refuses connections and drops the open ones. */
+  database: TcpProxy;
 }
 
 export interface StackOptions {
   /** The project's OBJECT_TTL_SECONDS: what its checks still write and its cleanup keeps. */
   objectTtlSeconds: number;
+  /** Run so that a scenario can crash parts and cut the database (`RunningSystem.faults`). */
+  faults?: boolean;
 }
 
 export interface SystemUnderTest {
@@ -121,11 +138,16 @@ export class ProjectSystem extends SystemWithDatabase {
   readonly name = 'project';
   private readonly taskQueue = 'presence-bench';
 
-  async start(objectServiceUrl: string, scenario: string, { objectTtlSeconds }: StackOptions): Promise<RunningSystem> {
+  async start(
+    objectServiceUrl: string,
+    scenario: string,
+    { objectTtlSeconds, faults }: StackOptions,
+  ): Promise<RunningSystem> {
     await this.emptyTable();
     const server = await startBenchDevServer();
     const port = await freePort();
     const workerHealthPort = await freePort();
+    const database = faults ? await proxyDatabase(this.database.url, await freePort()) : undefined;
     const env = {
       PORT: String(port),
       WORKER_HEALTH_PORT: String(workerHealthPort),
@@ -133,7 +155,7 @@ export class ProjectSystem extends SystemWithDatabase {
       WORKER_METRICS_PORT: String(await freePort()),
       OBJECT_SERVICE_URL: objectServiceUrl,
       OBJECT_SERVICE_MAX_CONCURRENCY: String(MAX_CONCURRENT_CHECKS),
-      DATABASE_URL: this.database.url,
+      DATABASE_URL: database?.url ?? this.database.url,
       TEMPORAL_ADDRESS: server.address,
       TEMPORAL_TASK_QUEUE: this.taskQueue,
       LOG_LEVEL: 'warn',
@@ -142,12 +164,15 @@ export class ProjectSystem extends SystemWithDatabase {
       // schedule still runs every 3 s. The fleet scenarios run with the product's 30 s.
       OBJECT_TTL_SECONDS: String(objectTtlSeconds),
     };
-    const worker = spawnNode(['dist/worker/main.js'], env, `project-${scenario}-worker`);
-    const api = spawnNode(['dist/api/main.js'], env, `project-${scenario}-api`);
-    await Promise.all([
-      waitForHttp(`http://127.0.0.1:${workerHealthPort}/readyz`),
-      waitForHttp(`http://127.0.0.1:${port}/readyz`),
-    ]);
+    const parts = {
+      worker: { script: 'dist/worker/main.js', readyz: `http://127.0.0.1:${workerHealthPort}/readyz`, starts: 0 },
+      api: { script: 'dist/api/main.js', readyz: `http://127.0.0.1:${port}/readyz`, starts: 0 },
+    };
+    const spawnPart = (part: keyof typeof parts) =>
+      spawnNode([parts[part].script], env, `project-${scenario}-${part}${parts[part].starts++ || ''}`, PROJECT_ROOT);
+    let worker = spawnPart('worker');
+    let api = spawnPart('api');
+    await Promise.all([waitForHttp(parts.worker.readyz), waitForHttp(parts.api.readyz)]);
     return {
       callbackUrl: `http://127.0.0.1:${port}/callback`,
       benchDatabaseUrl: this.benchDatabaseUrl,
@@ -159,9 +184,22 @@ export class ProjectSystem extends SystemWithDatabase {
       ],
       serverRequests: server.serverRequests,
       temporal: server,
+      faults: database && {
+        database: database.proxy,
+        crashAndRestart: async (part) => {
+          const child = part === 'api' ? api : worker;
+          const exited = new Promise((resolve) => child.once('exit', resolve));
+          child.kill('SIGKILL');
+          await exited;
+          if (part === 'api') api = spawnPart('api');
+          else worker = spawnPart('worker');
+          await waitForHttp(parts[part].readyz);
+        },
+      },
       stop: async () => {
         await Promise.all([stopChild(api, STOP_GRACE_MS), stopChild(worker, STOP_GRACE_MS)]);
         await server.stop();
+        await database?.proxy.cut();
       },
     };
   }
@@ -269,12 +307,12 @@ export async function brokerVersion(): Promise<string> {
 /** Where the processes' own output goes: a 503 under load logs a stack trace per callback. */
 export const LOG_DIR = path.join(__dirname, 'results', 'logs');
 
-function spawnNode(args: string[], env: Record<string, string>, name: string): ChildProcess {
+function spawnNode(args: string[], env: Record<string, string>, name: string, cwd = ROOT): ChildProcess {
   mkdirSync(LOG_DIR, { recursive: true });
   const log = openSync(path.join(LOG_DIR, `${name}.log`), 'w');
   const profile = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
   const child = spawn(process.execPath, [...profile, ...args], {
-    cwd: ROOT,
+    cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', log, log],
   });

@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config';
 import { createWorkerProcess, type WorkerProcess } from '../../src/worker/worker-process';
 import { createTestDatabase, type TestDatabase } from '../../dev/support/database';
 import { freePort } from '../../dev/support/ports';
-import { proxyDatabase, type TcpProxy } from '../support/tcp-proxy';
+import { proxyDatabase, type TcpProxy } from '../../dev/support/tcp-proxy';
 import { eventually } from '../../dev/support/wait';
 
 interface Readiness {

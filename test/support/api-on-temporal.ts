@@ -6,7 +6,7 @@ import { connectDatabase, type Database } from '../../src/db/prisma';
 import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
 import { createTestDatabase, type TestDatabase } from '../../dev/support/database';
 import { freePort } from '../../dev/support/ports';
-import { proxyDatabase, type TcpProxy } from './tcp-proxy';
+import { proxyDatabase, type TcpProxy } from '../../dev/support/tcp-proxy';
 
 /**
  * The callback API on a dev server of its own and a fresh database reached through a proxy the

@@ -9,7 +9,7 @@ import type { CallbackDriver, DriverTotals } from './callback-driver';
 import { createTestDatabase, type TestDatabase } from '../../dev/support/database';
 import { PartProcess } from './part-process';
 import { freePort } from '../../dev/support/ports';
-import { proxyDatabase, type TcpProxy } from './tcp-proxy';
+import { proxyDatabase, type TcpProxy } from '../../dev/support/tcp-proxy';
 import { eventually } from '../../dev/support/wait';
 
 export interface FaultHarnessOptions {

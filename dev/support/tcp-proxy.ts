@@ -1,6 +1,6 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
-/** A TCP proxy the test can cut and restore, to take a dependency away without stopping it. */
+/** A TCP proxy a test or the bench can cut and restore, to take a dependency away without stopping it. */
 export class TcpProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
