@@ -1,8 +1,9 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { MetricCounter } from '@temporalio/common';
 import type { ObjectsRepository } from '../db/objects-repository';
-import type { CheckOutcome, PresenceActivities } from '../workflows/contracts';
+import type { CheckOutcome, CheckReport, PresenceActivities } from '../workflows/contracts';
 import { ObjectServiceError, type ObjectServiceClient, type ObjectStatus } from './object-service';
+import type { NewestSightings } from './newest-sightings';
 
 export interface ObjectActivityDependencies {
   objectService: ObjectServiceClient;
@@ -10,6 +11,8 @@ export interface ObjectActivityDependencies {
   objectTtlSeconds: number;
   /** Counts the rows the cleanup deletes; made once with the worker's other metrics. */
   deletedCounter: MetricCounter;
+  /** Shared with the worker's dispatcher, which reports each sighting it registers. */
+  newestSightings: NewestSightings;
 }
 
 /** The activities about objects: a sighting's check, and the cleanup's delete. */
@@ -18,6 +21,7 @@ export function createObjectActivities({
   objects,
   objectTtlSeconds,
   deletedCounter,
+  newestSightings,
 }: ObjectActivityDependencies): Pick<PresenceActivities, 'checkObject' | 'deleteStaleObjects'> {
   // The cleanup would delete such a row at once; writing it would only break the promise that
   // no row is older than the TTL plus one cleanup interval.
@@ -42,17 +46,20 @@ export function createObjectActivities({
 
   return {
     /**
-     * One sighting's whole check, in one local activity: the status, then the write if online.
-     * A retry after a failed write asks the object service again, which the write's monotonic
-     * upsert makes safe.
+     * One check, in one local activity: the status, then the write if online. It answers for the
+     * newest sighting of the object this worker has heard of, received before the request starts,
+     * and reports that receipt time (see NewestSightings). A retry after a failed write asks the
+     * object service again, which the write's monotonic upsert makes safe.
      */
-    async checkObject(objectId: number, receivedAtMs: number): Promise<CheckOutcome> {
+    async checkObject(objectId: number, sightingReceivedAtMs: number): Promise<CheckReport> {
+      const receivedAtMs = newestSightings.answersFor(objectId, sightingReceivedAtMs);
+      const report = (outcome: CheckOutcome): CheckReport => ({ outcome, coversReceivedAtMs: receivedAtMs });
       // A backlog (after an outage) must not cost the object service requests it cannot use.
-      if (hasExpired(objectId, receivedAtMs)) return 'expired';
+      if (hasExpired(objectId, receivedAtMs)) return report('expired');
       const { online } = await fetchStatus(objectId);
-      if (!online) return 'offline';
-      if (hasExpired(objectId, receivedAtMs)) return 'expired';
-      return (await objects.recordSeen(objectId, new Date(receivedAtMs))) ? 'recorded' : 'already-newer';
+      if (!online) return report('offline');
+      if (hasExpired(objectId, receivedAtMs)) return report('expired');
+      return report((await objects.recordSeen(objectId, new Date(receivedAtMs))) ? 'recorded' : 'already-newer');
     },
 
     /** Uses the worker's TTL, like the checks. */

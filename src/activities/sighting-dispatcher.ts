@@ -9,6 +9,8 @@ export interface SightingDispatcherOptions {
   ttlMs: number;
   /** Told of sightings covered without a signal of their own, by a delivered sighting at least as new. */
   onCoalesced?: (count: number) => void;
+  /** Told of every sighting a hand-out registers, before any is delivered (see NewestSightings). */
+  onSighting?: (objectId: number, receivedAtMs: number) => void;
 }
 
 export interface HandOutWatch {
@@ -97,6 +99,7 @@ export class SightingDispatcher {
       const registration = new Registration(receivedAtMs, watch, { resolve, reject });
       let coveredAlready = 0;
       objectIds.forEach((objectId, index) => {
+        this.options.onSighting?.(objectId, receivedAtMs);
         if ((this.delivered.get(objectId) ?? -Infinity) >= receivedAtMs) {
           registration.covered += 1;
           coveredAlready += 1;

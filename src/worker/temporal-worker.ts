@@ -5,6 +5,7 @@ import {
   createHandOut,
   createObjectActivities,
   createSightingSignal,
+  NewestSightings,
   ObjectServiceClient,
   SightingDispatcher,
   type HandOutBacklog,
@@ -47,11 +48,13 @@ export async function createTemporalWorker(
   // The worker's own connection also carries the hand-outs' signal-with-starts.
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const objectIdSearchAttribute = await ensureObjectIdSearchAttribute(client, config.temporalNamespace, logger);
+  const newestSightings = new NewestSightings(config.objectTtlSeconds * 1000);
   const dispatcher = new SightingDispatcher({
     deliver: createSightingSignal({ client, taskQueue: config.taskQueue, objectIdSearchAttribute }),
     concurrency: handOutConcurrency(),
     ttlMs: config.objectTtlSeconds * 1000,
     onCoalesced: (count) => metrics.handOut.coalesced.add(count),
+    onSighting: (objectId, receivedAtMs) => newestSightings.sighted(objectId, receivedAtMs),
   });
   const worker = await Worker.create({
     connection,
@@ -64,6 +67,7 @@ export async function createTemporalWorker(
         objects: new ObjectsRepository(db),
         objectTtlSeconds: config.objectTtlSeconds,
         deletedCounter: metrics.objectsDeleted,
+        newestSightings,
       }),
       handOutSightings: createHandOut({ dispatcher, metrics: metrics.handOut }),
     },

@@ -5,6 +5,16 @@
 /** What one check found: shown as the local activity's result in the Web UI. */
 export type CheckOutcome = 'offline' | 'recorded' | 'already-newer' | 'expired';
 
+/** What a check answered for, which may be a newer sighting than the one it was asked about. */
+export interface CheckReport {
+  outcome: CheckOutcome;
+  /**
+   * The newest receipt time the check answered for: its own sighting's, or that of a newer
+   * sighting its worker had heard of when the check's request started.
+   */
+  coversReceivedAtMs: number;
+}
+
 export interface HandOutResult {
   /**
    * Ids whose sighting reached their object's workflow, by this attempt and the ones before it:
@@ -18,7 +28,7 @@ export interface HandOutResult {
 /** Every activity the workflows call. */
 export interface PresenceActivities {
   /** One sighting's whole check: the status, then the write if online. */
-  checkObject(objectId: number, receivedAtMs: number): Promise<CheckOutcome>;
+  checkObject(objectId: number, receivedAtMs: number): Promise<CheckReport>;
   /** Forgets objects not seen within the worker's TTL; returns how many. */
   deleteStaleObjects(): Promise<number>;
   /** Hands each id of a callback to its object's workflow. */

@@ -2,4 +2,4 @@ export { callbackWorkflow, type AcceptedCallback, type CallbackInput } from './c
 export { objectPresenceWorkflow, type ObjectPresenceInput } from './object-presence';
 export { cleanupWorkflow } from './cleanup';
 export { checkStateQuery, objectWorkflowId, sightedSignal, type ObjectCheckState } from './sighting';
-export type { CheckOutcome, HandOutResult, PresenceActivities } from './contracts';
+export type { CheckOutcome, CheckReport, HandOutResult, PresenceActivities } from './contracts';

@@ -12,7 +12,7 @@ import {
   TemporalFailure,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { CheckOutcome, PresenceActivities } from './contracts';
+import type { CheckOutcome, CheckReport, PresenceActivities } from './contracts';
 import { sightingCheckOptions } from './activity-options';
 import { checkStateQuery, sightedSignal } from './sighting';
 
@@ -52,6 +52,9 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
   let checking = false;
   let lastOutcome: CheckOutcome | 'failed' | undefined;
   let checks = 0;
+  // The newest receipt time a finished check answered for. Only checks that report what they
+  // covered set it: histories recorded before they did replay without it, as they ran.
+  let answeredReceivedAtMs = -Infinity;
   // Shown by the Web UI as the workflow's current details; answered from memory, no history cost.
   const describe = () =>
     setCurrentDetails(
@@ -62,6 +65,9 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
       ].join('\n\n'),
     );
   setHandler(sightedSignal, (receivedAtMs) => {
+    // A check whose request started after this sighting was received has answered for it: a
+    // worker's check answers for the newest sighting the worker had heard of when it started.
+    if (receivedAtMs <= answeredReceivedAtMs) return;
     pendingReceivedAtMs = Math.max(receivedAtMs, pendingReceivedAtMs ?? receivedAtMs);
     describe();
   });
@@ -81,8 +87,18 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
     pendingReceivedAtMs = undefined;
     checking = true;
     describe();
+    let coversReceivedAtMs = receivedAtMs;
     try {
-      lastOutcome = await checkObject(objectId, receivedAtMs);
+      // A bare outcome in histories recorded before checks reported what they covered.
+      const report: CheckReport | CheckOutcome = await checkObject(objectId, receivedAtMs);
+      if (typeof report === 'string') {
+        lastOutcome = report;
+      } else {
+        lastOutcome = report.outcome;
+        coversReceivedAtMs = report.coversReceivedAtMs;
+        answeredReceivedAtMs = Math.max(answeredReceivedAtMs, coversReceivedAtMs);
+        if ((pendingReceivedAtMs ?? Infinity) <= answeredReceivedAtMs) pendingReceivedAtMs = undefined;
+      }
     } catch (error) {
       lastOutcome = 'failed';
       // A check that failed for good (the object service rejected the id) fails the workflow,
@@ -96,7 +112,7 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
       checking = false;
       checks += 1;
     }
-    checkedReceivedAtMs = receivedAtMs;
+    checkedReceivedAtMs = coversReceivedAtMs;
     describe();
   };
   const continueAsNewIfSuggested = async () => {

@@ -3,12 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { noopMetricMeter } from '@temporalio/common';
-import { createObjectActivities } from '../../src/activities';
+import { createObjectActivities, NewestSightings } from '../../src/activities';
 import { ObjectServiceClient } from '../../src/activities/object-service';
 import { ObjectsRepository } from '../../src/db/objects-repository';
 import { CLEANUP_SCHEDULE_ID, ensureCleanupSchedule } from '../../src/worker/cleanup-schedule';
 import { TestStack } from '../support/stack';
-import { answer, startStubObjectService } from '../support/stub-object-service';
 import { eventually } from '../../dev/support/wait';
 
 const deletedCounter = noopMetricMeter.createCounter('presence_objects_deleted');
@@ -54,33 +53,12 @@ describe('expiry on a real Temporal server and PostgreSQL', () => {
       objects,
       objectTtlSeconds: 10,
       deletedCounter,
+      newestSightings: new NewestSightings(10_000),
     });
     const deleted = (await new MockActivityEnvironment().run(activities.deleteStaleObjects)) as number;
     assert.ok(deleted >= 1, `deleted ${deleted}`);
     const rows = await stack.rows();
     assert.equal(rows.has(81), false);
     assert.equal(rows.has(82), true);
-  });
-
-  it('neither asks about nor writes a sighting that expired before its check', async () => {
-    const objectService = await startStubObjectService((id, _attempt, response) =>
-      answer(response, 200, { id, online: true }),
-    );
-    try {
-      const activities = createObjectActivities({
-        objectService: new ObjectServiceClient(objectService.url),
-        objects,
-        objectTtlSeconds: 30,
-        deletedCounter,
-      });
-      const environment = new MockActivityEnvironment();
-      assert.equal(await environment.run(activities.checkObject, 77, Date.now() - 31_000), 'expired');
-      assert.equal(objectService.attempts.get(77), undefined);
-      assert.equal((await stack.rows()).has(77), false);
-      assert.equal(await environment.run(activities.checkObject, 77, Date.now()), 'recorded');
-      assert.equal((await stack.rows()).has(77), true);
-    } finally {
-      await objectService.close();
-    }
   });
 });

@@ -49,13 +49,15 @@ function handOut(dispatcher: SightingDispatcher, objectIds: number[], receivedAt
 function setUp(limit: number, ttlMs = 60_000) {
   const deliveries = new Deliveries();
   let coalesced = 0;
+  const sightings: Array<[objectId: number, receivedAtMs: number]> = [];
   const dispatcher = new SightingDispatcher({
     deliver: deliveries.deliver,
     concurrency: new AdaptiveConcurrency({ initial: limit, min: limit, max: limit, tolerance: 2, floorMs: 5 }),
     ttlMs,
     onCoalesced: (count) => (coalesced += count),
+    onSighting: (objectId, receivedAtMs) => sightings.push([objectId, receivedAtMs]),
   });
-  return { deliveries, dispatcher, coalesced: () => coalesced };
+  return { deliveries, dispatcher, coalesced: () => coalesced, sightings };
 }
 
 describe('sighting dispatcher', () => {
@@ -77,6 +79,21 @@ describe('sighting dispatcher', () => {
     assert.deepEqual(newer.state.outcome, { covered: 1, expired: 0 });
     assert.deepEqual(older.covered, [0, 1]);
     assert.equal(coalesced(), 1, 'the older sighting of 5 went without a signal of its own');
+  });
+
+  it('tells of every sighting it registers at once, covered or queued, before any delivery', async () => {
+    const { deliveries, dispatcher, sightings } = setUp(1);
+    const first = handOut(dispatcher, [1], now - 2_000);
+    await deliveries.answer(0);
+    await first.done;
+    sightings.length = 0;
+    // 1 is covered by the delivered newer sighting, 2 and 3 wait behind the only slot.
+    void handOut(dispatcher, [1, 2, 3], now - 3_000);
+    assert.deepEqual(sightings, [
+      [1, now - 3_000],
+      [2, now - 3_000],
+      [3, now - 3_000],
+    ]);
   });
 
   it('hands out the newest first when behind', async () => {

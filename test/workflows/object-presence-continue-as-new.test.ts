@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { CheckOutcome } from '../../src/workflows';
+import type { CheckReport } from '../../src/workflows';
 import { objectWorkflowId, sightedSignal, type ObjectPresenceInput } from '../../src/workflows';
 import { Calls, IDLE_MS, sight, WorkflowTestServer } from './support';
 
@@ -26,9 +26,9 @@ describe('objectPresenceWorkflow continuing as new, on a real Temporal server, c
     const objectId = 1;
     const calls = new Calls<{ receivedAtMs: number; runId: string }>();
     const activities = {
-      checkObject(_objectId: number, receivedAtMs: number): Promise<CheckOutcome> {
+      checkObject(_objectId: number, receivedAtMs: number): Promise<CheckReport> {
         calls.record({ receivedAtMs, runId: String(Context.current().info.workflowExecution?.runId) });
-        return Promise.resolve('recorded');
+        return Promise.resolve({ outcome: 'recorded', coversReceivedAtMs: receivedAtMs });
       },
     };
     await temporal.withWorker(activities, async (taskQueue) => {

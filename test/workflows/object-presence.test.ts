@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { CheckOutcome } from '../../src/workflows';
+import type { CheckOutcome, CheckReport } from '../../src/workflows';
 import { checkStateQuery, objectPresenceWorkflow, objectWorkflowId, sightedSignal } from '../../src/workflows';
 import { eventually } from '../../dev/support/wait';
 import { Calls, Gate, IDLE_MS, sight, sleep, WorkflowTestServer } from './support';
@@ -14,14 +14,20 @@ interface Check {
   runId: string;
 }
 
-/** A checkObject stub: records each check, and lets the test decide how each one ends. */
-function checkStub(outcome: (check: Check, index: number) => CheckOutcome | Promise<CheckOutcome>) {
+/**
+ * A checkObject stub: records each check, and lets the test decide how each one ends. A bare
+ * outcome answers for the check's own sighting.
+ */
+function checkStub(
+  outcome: (check: Check, index: number) => CheckOutcome | CheckReport | Promise<CheckOutcome | CheckReport>,
+) {
   const calls = new Calls<Check>();
   const activities = {
-    checkObject(objectId: number, receivedAtMs: number): Promise<CheckOutcome> {
+    async checkObject(objectId: number, receivedAtMs: number): Promise<CheckReport> {
       const check = { objectId, receivedAtMs, runId: String(Context.current().info.workflowExecution?.runId) };
       calls.record(check);
-      return Promise.resolve(outcome(check, calls.list.length - 1));
+      const result = await outcome(check, calls.list.length - 1);
+      return typeof result === 'string' ? { outcome: result, coversReceivedAtMs: receivedAtMs } : result;
     },
   };
   return { calls, activities };
@@ -57,6 +63,35 @@ describe('objectPresenceWorkflow on a real Temporal server, checks stubbed', () 
       assert.deepEqual(
         calls.list.map(({ receivedAtMs }) => receivedAtMs),
         [t0, t0 + 300],
+      );
+    });
+  });
+
+  it('takes a sighting as checked when a check reports it covered it, and checks a newer one', async () => {
+    const objectId = nextObjectId++;
+    const firstCheck = new Gate<CheckReport>();
+    const { calls, activities } = checkStub((_check, index) => (index === 0 ? firstCheck.promise : 'recorded'));
+    await temporal.withWorker(activities, async (taskQueue) => {
+      const t0 = Date.now();
+      const handle = await sight(temporal.client, taskQueue, objectId, t0);
+      await calls.reach(1);
+      // Its worker had heard of this sighting when the check's request started (a hand-out
+      // registers it before its signal is delivered), so the check answered for it.
+      await handle.signal(sightedSignal, t0 + 300);
+      firstCheck.open({ outcome: 'recorded', coversReceivedAtMs: t0 + 300 });
+      await eventually(async () => {
+        const state = await handle.query(checkStateQuery);
+        return state.checkedReceivedAtMs === t0 + 300 && !state.checking ? state : undefined;
+      }, 'the check to report what it covered');
+      // Signalled again later (a hand-out retried on another worker): still covered.
+      await handle.signal(sightedSignal, t0 + 200);
+      await handle.signal(sightedSignal, t0 + 300);
+      await handle.signal(sightedSignal, t0 + 400);
+      await calls.reach(2);
+      await handle.result();
+      assert.deepEqual(
+        calls.list.map(({ receivedAtMs }) => receivedAtMs),
+        [t0, t0 + 400],
       );
     });
   });
