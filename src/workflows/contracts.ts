@@ -27,7 +27,7 @@ export interface HandOutResult {
 
 /** Every activity the workflows call. */
 export interface PresenceActivities {
-  /** One sighting's whole check: the status, then the write if online. */
+  /** One check: the status, then the write if online, for the newest sighting its worker knows of. */
   checkObject(objectId: number, receivedAtMs: number): Promise<CheckReport>;
   /** Forgets objects not seen within the worker's TTL; returns how many. */
   deleteStaleObjects(): Promise<number>;
