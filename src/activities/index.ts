@@ -2,6 +2,5 @@ export { AdaptiveConcurrency } from './adaptive-concurrency';
 export { createHandOut } from './hand-out';
 export { createObjectActivities } from './object-activities';
 export { ObjectServiceClient, ObjectServiceError } from './object-service';
-export { NewestSightings } from './newest-sightings';
 export { SightingDispatcher, type HandOutBacklog, type HandOutOutcome } from './sighting-dispatcher';
 export { createSightingSignal } from './sighting-signal';

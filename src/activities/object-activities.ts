@@ -3,7 +3,6 @@ import type { MetricCounter } from '@temporalio/common';
 import type { ObjectsRepository } from '../db/objects-repository';
 import type { CheckOutcome, CheckReport, PresenceActivities } from '../workflows/contracts';
 import { ObjectServiceError, type ObjectServiceClient, type ObjectStatus } from './object-service';
-import type { NewestSightings } from './newest-sightings';
 
 export interface ObjectActivityDependencies {
   objectService: ObjectServiceClient;
@@ -11,8 +10,8 @@ export interface ObjectActivityDependencies {
   objectTtlSeconds: number;
   /** Counts the rows the cleanup deletes; made once with the worker's other metrics. */
   deletedCounter: MetricCounter;
-  /** Shared with the worker's dispatcher, which reports each sighting it registers. */
-  newestSightings: NewestSightings;
+  /** The newest receipt time of the object this worker's hand-outs registered (SightingDispatcher.newestSighting). */
+  newestSighting: (objectId: number) => number | undefined;
 }
 
 /** The activities about objects: a sighting's check, and the cleanup's delete. */
@@ -21,7 +20,7 @@ export function createObjectActivities({
   objects,
   objectTtlSeconds,
   deletedCounter,
-  newestSightings,
+  newestSighting,
 }: ObjectActivityDependencies): Pick<PresenceActivities, 'checkObject' | 'deleteStaleObjects'> {
   // The cleanup would delete such a row at once; writing it would only break the promise that
   // no row is older than the TTL plus one cleanup interval.
@@ -48,11 +47,11 @@ export function createObjectActivities({
     /**
      * One check, in one local activity: the status, then the write if online. It answers for the
      * newest sighting of the object this worker has heard of, received before the request starts,
-     * and reports that receipt time (see NewestSightings). A retry after a failed write asks the
-     * object service again, which the write's monotonic upsert makes safe.
+     * and reports that receipt time. A retry after a failed write asks the object service again,
+     * which the write's monotonic upsert makes safe.
      */
     async checkObject(objectId: number, sightingReceivedAtMs: number): Promise<CheckReport> {
-      const receivedAtMs = newestSightings.answersFor(objectId, sightingReceivedAtMs);
+      const receivedAtMs = Math.max(sightingReceivedAtMs, newestSighting(objectId) ?? -Infinity);
       const report = (outcome: CheckOutcome): CheckReport => ({ outcome, coversReceivedAtMs: receivedAtMs });
       // A backlog (after an outage) must not cost the object service requests it cannot use.
       if (hasExpired(objectId, receivedAtMs)) return report('expired');

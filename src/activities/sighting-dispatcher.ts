@@ -9,8 +9,6 @@ export interface SightingDispatcherOptions {
   ttlMs: number;
   /** Told of sightings covered without a signal of their own, by a delivered sighting at least as new. */
   onCoalesced?: (count: number) => void;
-  /** Told of every sighting a hand-out registers, before any is delivered (see NewestSightings). */
-  onSighting?: (objectId: number, receivedAtMs: number) => void;
 }
 
 export interface HandOutWatch {
@@ -99,7 +97,6 @@ export class SightingDispatcher {
       const registration = new Registration(receivedAtMs, watch, { resolve, reject });
       let coveredAlready = 0;
       objectIds.forEach((objectId, index) => {
-        this.options.onSighting?.(objectId, receivedAtMs);
         if ((this.delivered.get(objectId) ?? -Infinity) >= receivedAtMs) {
           registration.covered += 1;
           coveredAlready += 1;
@@ -129,6 +126,22 @@ export class SightingDispatcher {
       };
       this.pump();
     });
+  }
+
+  /**
+   * The newest receipt time of `objectId` that a hand-out on this worker registered, whether
+   * still waiting, in flight or delivered; forgotten a TTL after it was delivered.
+   *
+   * A check uses it to answer for every sighting of the object received before its status
+   * request starts, not only for the one its workflow asked about (docs/contract.md). A signal
+   * that arrives while the workflow's check runs would otherwise cost one more check once that
+   * one ends. This is memory and best effort: every sighting is still signalled, and a check on
+   * a worker that has not heard of a sighting simply leaves it to the check its signal starts.
+   */
+  newestSighting(objectId: number): number | undefined {
+    let newest = Math.max(this.delivered.get(objectId) ?? -Infinity, this.inFlight.get(objectId) ?? -Infinity);
+    for (const { receivedAtMs } of this.waiters.get(objectId) ?? []) newest = Math.max(newest, receivedAtMs);
+    return newest === -Infinity ? undefined : newest;
   }
 
   /** How far behind the hand-outs on this worker are. */

@@ -5,7 +5,6 @@ import {
   createHandOut,
   createObjectActivities,
   createSightingSignal,
-  NewestSightings,
   ObjectServiceClient,
   SightingDispatcher,
   type HandOutBacklog,
@@ -48,13 +47,11 @@ export async function createTemporalWorker(
   // The worker's own connection also carries the hand-outs' signal-with-starts.
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const objectIdSearchAttribute = await ensureObjectIdSearchAttribute(client, config.temporalNamespace, logger);
-  const newestSightings = new NewestSightings(config.objectTtlSeconds * 1000);
   const dispatcher = new SightingDispatcher({
     deliver: createSightingSignal({ client, taskQueue: config.taskQueue, objectIdSearchAttribute }),
     concurrency: handOutConcurrency(),
     ttlMs: config.objectTtlSeconds * 1000,
     onCoalesced: (count) => metrics.handOut.coalesced.add(count),
-    onSighting: (objectId, receivedAtMs) => newestSightings.sighted(objectId, receivedAtMs),
   });
   const worker = await Worker.create({
     connection,
@@ -67,7 +64,7 @@ export async function createTemporalWorker(
         objects: new ObjectsRepository(db),
         objectTtlSeconds: config.objectTtlSeconds,
         deletedCounter: metrics.objectsDeleted,
-        newestSightings,
+        newestSighting: (objectId) => dispatcher.newestSighting(objectId),
       }),
       handOutSightings: createHandOut({ dispatcher, metrics: metrics.handOut }),
     },

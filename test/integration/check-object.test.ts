@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it, mock } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { noopMetricMeter } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createObjectActivities, NewestSightings } from '../../src/activities';
+import { createObjectActivities } from '../../src/activities';
 import { ObjectServiceClient } from '../../src/activities/object-service';
 import { ObjectsRepository } from '../../src/db/objects-repository';
 import { connectDatabase, type Database } from '../../src/db/prisma';
@@ -33,58 +33,44 @@ describe('checkObject on PostgreSQL, with an object service over HTTP', () => {
     await database?.drop();
   });
 
-  const activities = (newestSightings = new NewestSightings(TTL_MS)) =>
-    createObjectActivities({
+  /** The check, with the worker's knowledge of newer sightings (its dispatcher's) given as a map. */
+  const check = (newestSightings: Map<number, number>, objectId: number, receivedAtMs: number) => {
+    const { checkObject } = createObjectActivities({
       objectService: new ObjectServiceClient(objectService.url),
       objects: new ObjectsRepository(db),
       objectTtlSeconds: TTL_MS / 1000,
       deletedCounter: noopMetricMeter.createCounter('presence_objects_deleted'),
-      newestSightings,
+      newestSighting: (id) => newestSightings.get(id),
     });
-  const check = (newestSightings: NewestSightings | undefined, objectId: number, receivedAtMs: number) =>
-    new MockActivityEnvironment().run(activities(newestSightings).checkObject, objectId, receivedAtMs);
+    return new MockActivityEnvironment().run(checkObject, objectId, receivedAtMs);
+  };
   const lastSeen = async (id: number) => (await db.trackedObject.findUnique({ where: { id } }))?.lastSeen.getTime();
 
   it('neither asks about nor writes a sighting that expired before its check', async () => {
     const expiredAt = Date.now() - TTL_MS - 1_000;
-    assert.deepEqual(await check(undefined, 77, expiredAt), { outcome: 'expired', coversReceivedAtMs: expiredAt });
+    assert.deepEqual(await check(new Map(), 77, expiredAt), { outcome: 'expired', coversReceivedAtMs: expiredAt });
     assert.equal(objectService.attempts.get(77), undefined);
     assert.equal(await lastSeen(77), undefined);
     const now = Date.now();
-    assert.deepEqual(await check(undefined, 77, now), { outcome: 'recorded', coversReceivedAtMs: now });
+    assert.deepEqual(await check(new Map(), 77, now), { outcome: 'recorded', coversReceivedAtMs: now });
     assert.equal(await lastSeen(77), now);
   });
 
   it('answers, with one request, for the newest sighting its worker heard of before it started', async () => {
-    const newestSightings = new NewestSightings(TTL_MS);
     const t0 = Date.now();
-    newestSightings.sighted(106, t0 + 800);
-    newestSightings.sighted(106, t0 + 400);
+    const newestSightings = new Map([[106, t0 + 800]]);
     assert.deepEqual(await check(newestSightings, 106, t0), { outcome: 'recorded', coversReceivedAtMs: t0 + 800 });
     assert.equal(await lastSeen(106), t0 + 800);
     assert.equal(objectService.attempts.get(106), 1);
   });
 
   it('answers only for its own sighting when the worker heard of none newer of that object', async () => {
-    const newestSightings = new NewestSightings(TTL_MS);
     const t0 = Date.now();
-    newestSightings.sighted(107, t0 - 1_000);
-    newestSightings.sighted(108, t0 + 500);
+    const newestSightings = new Map([
+      [107, t0 - 1_000],
+      [108, t0 + 500],
+    ]);
     assert.deepEqual(await check(newestSightings, 107, t0), { outcome: 'recorded', coversReceivedAtMs: t0 });
     assert.equal(await lastSeen(107), t0);
-  });
-
-  it('forgets what it heard once older than the TTL, so memory follows the recent fleet', () => {
-    mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
-    try {
-      const newestSightings = new NewestSightings(1_000);
-      newestSightings.sighted(109, 1_000_000);
-      mock.timers.tick(1_500);
-      newestSightings.sighted(110, 1_001_500);
-      assert.equal(newestSightings.answersFor(109, 0), 0, 'forgotten');
-      assert.equal(newestSightings.answersFor(110, 0), 1_001_500);
-    } finally {
-      mock.timers.reset();
-    }
   });
 });

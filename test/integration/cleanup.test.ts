@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { noopMetricMeter } from '@temporalio/common';
-import { createObjectActivities, NewestSightings } from '../../src/activities';
+import { createObjectActivities } from '../../src/activities';
 import { ObjectServiceClient } from '../../src/activities/object-service';
 import { ObjectsRepository } from '../../src/db/objects-repository';
 import { CLEANUP_SCHEDULE_ID, ensureCleanupSchedule } from '../../src/worker/cleanup-schedule';
@@ -53,7 +53,7 @@ describe('expiry on a real Temporal server and PostgreSQL', () => {
       objects,
       objectTtlSeconds: 10,
       deletedCounter,
-      newestSightings: new NewestSightings(10_000),
+      newestSighting: () => undefined,
     });
     const deleted = (await new MockActivityEnvironment().run(activities.deleteStaleObjects)) as number;
     assert.ok(deleted >= 1, `deleted ${deleted}`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { setImmediate as tick } from 'node:timers/promises';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { AdaptiveConcurrency } from '../../src/activities/adaptive-concurrency';
 import { SightingDispatcher, type HandOutOutcome } from '../../src/activities/sighting-dispatcher';
 
@@ -49,15 +49,13 @@ function handOut(dispatcher: SightingDispatcher, objectIds: number[], receivedAt
 function setUp(limit: number, ttlMs = 60_000) {
   const deliveries = new Deliveries();
   let coalesced = 0;
-  const sightings: Array<[objectId: number, receivedAtMs: number]> = [];
   const dispatcher = new SightingDispatcher({
     deliver: deliveries.deliver,
     concurrency: new AdaptiveConcurrency({ initial: limit, min: limit, max: limit, tolerance: 2, floorMs: 5 }),
     ttlMs,
     onCoalesced: (count) => (coalesced += count),
-    onSighting: (objectId, receivedAtMs) => sightings.push([objectId, receivedAtMs]),
   });
-  return { deliveries, dispatcher, coalesced: () => coalesced, sightings };
+  return { deliveries, dispatcher, coalesced: () => coalesced };
 }
 
 describe('sighting dispatcher', () => {
@@ -81,19 +79,38 @@ describe('sighting dispatcher', () => {
     assert.equal(coalesced(), 1, 'the older sighting of 5 went without a signal of its own');
   });
 
-  it('tells of every sighting it registers at once, covered or queued, before any delivery', async () => {
-    const { deliveries, dispatcher, sightings } = setUp(1);
-    const first = handOut(dispatcher, [1], now - 2_000);
+  it('knows the newest sighting of each id its hand-outs registered: waiting, in flight or delivered', async () => {
+    const { deliveries, dispatcher } = setUp(1);
+    const abort = new AbortController();
+    // 1 takes the only slot; 2 waits, twice.
+    void handOut(dispatcher, [1, 2], now - 3_000, abort);
+    void handOut(dispatcher, [2], now - 2_000, abort);
+    assert.equal(dispatcher.newestSighting(1), now - 3_000, 'in flight');
+    assert.equal(dispatcher.newestSighting(2), now - 2_000, 'the newer of two waiting');
+    assert.equal(dispatcher.newestSighting(3), undefined, 'never registered');
     await deliveries.answer(0);
-    await first.done;
-    sightings.length = 0;
-    // 1 is covered by the delivered newer sighting, 2 and 3 wait behind the only slot.
-    void handOut(dispatcher, [1, 2, 3], now - 3_000);
-    assert.deepEqual(sightings, [
-      [1, now - 3_000],
-      [2, now - 3_000],
-      [3, now - 3_000],
-    ]);
+    // Covered at once by the delivered newer sighting of 1.
+    void handOut(dispatcher, [1], now - 4_000, abort);
+    assert.equal(dispatcher.newestSighting(1), now - 3_000, 'delivered');
+    abort.abort();
+  });
+
+  it('forgets a delivered sighting once older than the TTL, so memory follows the recent fleet', async () => {
+    mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+    try {
+      const { deliveries, dispatcher } = setUp(1, 1_000);
+      const first = handOut(dispatcher, [9], 1_000_000);
+      await deliveries.answer(0);
+      await first.done;
+      mock.timers.tick(1_500);
+      const second = handOut(dispatcher, [10], 1_001_500);
+      assert.equal(dispatcher.newestSighting(9), undefined, 'forgotten');
+      assert.equal(dispatcher.newestSighting(10), 1_001_500);
+      await deliveries.answer(1);
+      await second.done;
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   it('hands out the newest first when behind', async () => {
