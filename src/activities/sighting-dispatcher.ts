@@ -47,9 +47,19 @@ class Registration {
 
 /**
  * Hands sightings to their object workflows for every hand-out on this worker, coalescing
- * across the whole backlog: per id, only the newest pending sighting is signalled, newest first
- * when there are more than the server takes at once, and a sighting needs no signal at all once
- * a sighting of its id at least as new has been delivered.
+ * across the whole backlog: per id, only the newest pending sighting is signalled, and a
+ * sighting needs no signal at all once a sighting of its id at least as new has been delivered.
+ *
+ * Which id goes first when there are more than the server takes at once: the one whose row is
+ * due soonest. An id without a delivered sighting (that this dispatcher remembers) has no row
+ * yet: its row has been due since its oldest waiting sighting was received, and the oldest of
+ * these are the nearest to expiring. An id with a delivered sighting has a row, or will once
+ * that check ends, which lapses a TTL after that sighting: that is when the newer one is due.
+ * So under overload presence holds (every sighted object gets its row, and keeps it) and only
+ * freshness degrades: a row that has just been refreshed waits. Newest first would instead
+ * serve the often sighted objects again and again while a rarely sighted one's only sighting
+ * waited until it expired. (An object found offline has no row, but counts as delivered here:
+ * when it comes online under overload, its row can wait up to a TTL.)
  *
  * Why this loses nothing. A delivered signal is in the object workflow's history; the workflow
  * checks after it arrives, and a check asks the object service for the status *now*. So a check
@@ -72,7 +82,7 @@ class Registration {
 export class SightingDispatcher {
   /** Per id, the hand-outs that wait for it. */
   private readonly waiters = new Map<number, Set<Registration>>();
-  /** Ids to signal, by the receipt time to signal them with (the newest one some hand-out waits for). */
+  /** Ids to signal, by when their row is due (see the class comment). */
   private readonly queued = new Map<number, Set<number>>();
   private readonly queuedAt = new Map<number, number>();
   private readonly inFlight = new Map<number, number>();
@@ -139,8 +149,11 @@ export class SightingDispatcher {
    * a worker that has not heard of a sighting simply leaves it to the check its signal starts.
    */
   newestSighting(objectId: number): number | undefined {
-    let newest = Math.max(this.delivered.get(objectId) ?? -Infinity, this.inFlight.get(objectId) ?? -Infinity);
-    for (const { receivedAtMs } of this.waiters.get(objectId) ?? []) newest = Math.max(newest, receivedAtMs);
+    const newest = Math.max(
+      this.delivered.get(objectId) ?? -Infinity,
+      this.inFlight.get(objectId) ?? -Infinity,
+      this.waiting(objectId).newest,
+    );
     return newest === -Infinity ? undefined : newest;
   }
 
@@ -155,29 +168,23 @@ export class SightingDispatcher {
     return receivedAtMs + this.options.ttlMs <= now;
   }
 
-  /** Starts deliveries, newest receipt time first, while the concurrency limit has room. */
+  /** Starts deliveries, the row due soonest first, while the concurrency limit has room. */
   private pump(): void {
     while (this.inFlight.size < this.options.concurrency.current) {
-      const next = this.takeNewest();
+      const next = this.takeMostDue();
       if (!next) return;
       this.send(next.objectId, next.receivedAtMs);
     }
   }
 
-  private takeNewest(): { objectId: number; receivedAtMs: number } | undefined {
+  private takeMostDue(): { objectId: number; receivedAtMs: number } | undefined {
     while (this.queued.size > 0) {
-      const receivedAtMs = Math.max(...this.queued.keys());
-      // The newest is expired, so all are: their hand-outs end now rather than at their timers.
-      if (this.hasExpired(receivedAtMs, Date.now())) {
-        for (const registration of [...this.registrations]) {
-          if (this.hasExpired(registration.receivedAtMs, Date.now())) this.expire(registration);
-        }
-        continue;
-      }
-      const ids = this.queued.get(receivedAtMs) as Set<number>;
+      const ids = this.queued.get(Math.min(...this.queued.keys())) as Set<number>;
       const objectId = ids.values().next().value as number;
       this.unqueue(objectId);
-      return { objectId, receivedAtMs };
+      const receivedAtMs = this.waiting(objectId).newest;
+      // Every hand-out waiting for it has expired too; their own timers end them.
+      if (!this.hasExpired(receivedAtMs, Date.now())) return { objectId, receivedAtMs };
     }
     return undefined;
   }
@@ -247,19 +254,32 @@ export class SightingDispatcher {
   }
 
   /**
-   * Puts the id in the queue at the newest receipt time a hand-out waits for, or takes it out
-   * when none waits, or when a delivery of it is in flight (its end requeues it).
+   * Puts the id in the queue at when its row is due, when a hand-out waits for a sighting newer
+   * than the delivered one; otherwise, or while a delivery of it is in flight (its end requeues
+   * it), takes it out.
    */
   private requeue(objectId: number): void {
     this.unqueue(objectId);
     if (this.inFlight.has(objectId)) return;
-    let newest = -Infinity;
-    for (const { receivedAtMs } of this.waiters.get(objectId) ?? []) newest = Math.max(newest, receivedAtMs);
-    if (newest <= (this.delivered.get(objectId) ?? -Infinity)) return;
-    let ids = this.queued.get(newest);
-    if (!ids) this.queued.set(newest, (ids = new Set()));
+    const { oldest, newest } = this.waiting(objectId);
+    const delivered = this.delivered.get(objectId);
+    if (newest <= (delivered ?? -Infinity)) return;
+    const dueAtMs = delivered === undefined ? oldest : delivered + this.options.ttlMs;
+    let ids = this.queued.get(dueAtMs);
+    if (!ids) this.queued.set(dueAtMs, (ids = new Set()));
     ids.add(objectId);
-    this.queuedAt.set(objectId, newest);
+    this.queuedAt.set(objectId, dueAtMs);
+  }
+
+  /** The receipt times of the oldest and the newest sighting of the id that hand-outs wait for. */
+  private waiting(objectId: number): { oldest: number; newest: number } {
+    let oldest = Infinity;
+    let newest = -Infinity;
+    for (const { receivedAtMs } of this.waiters.get(objectId) ?? []) {
+      oldest = Math.min(oldest, receivedAtMs);
+      newest = Math.max(newest, receivedAtMs);
+    }
+    return { oldest, newest };
   }
 
   private unqueue(objectId: number): void {

@@ -113,16 +113,30 @@ describe('sighting dispatcher', () => {
     }
   });
 
-  it('hands out the newest first when behind', async () => {
-    const { deliveries, dispatcher } = setUp(1);
-    const first = handOut(dispatcher, [1, 2, 3], now - 3_000);
-    const second = handOut(dispatcher, [4, 5], now - 2_000);
-    for (let i = 0; i < 5; i += 1) await deliveries.answer(i);
-    await Promise.all([first.done, second.done]);
+  it('when behind, hands out the row due soonest first: objects without a row, oldest first, then rows by when they lapse', async () => {
+    const { deliveries, dispatcher } = setUp(1, 60_000);
+    const alreadyDelivered: Array<[objectId: number, receivedAtMs: number]> = [
+      [2, now - 20_000],
+      [1, now - 10_000],
+    ];
+    for (const [index, [objectId, receivedAtMs]] of alreadyDelivered.entries()) {
+      const delivered = handOut(dispatcher, [objectId], receivedAtMs);
+      await deliveries.answer(index);
+      await delivered.done;
+    }
+    // 3 takes the only slot while the rest queue up behind it.
+    const waiting = [
+      handOut(dispatcher, [3], now - 9_000),
+      handOut(dispatcher, [1], now - 1_000), // its row lapses at now + 50 s
+      handOut(dispatcher, [2], now - 2_000), // its row lapses at now + 40 s
+      handOut(dispatcher, [4], now - 500), // no row, sighted 0.5 s ago
+      handOut(dispatcher, [5], now - 8_000), // no row, sighted 8 s ago
+    ];
+    for (let i = 2; i < 7; i += 1) await deliveries.answer(i);
+    await Promise.all(waiting.map(({ done }) => done));
     assert.deepEqual(
-      deliveries.sent.map(({ objectId }) => objectId),
-      [1, 4, 5, 2, 3],
-      'id 1 was in flight before the newer callback came',
+      deliveries.sent.slice(2).map(({ objectId }) => objectId),
+      [3, 5, 4, 2, 1],
     );
   });
 
