@@ -2,7 +2,28 @@ import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { MetricCounter } from '@temporalio/common';
 import type { ObjectsRepository } from '../db/objects-repository';
 import type { CheckOutcome, CheckReport, PresenceActivities } from '../workflows/contracts';
-import { ObjectServiceError, type ObjectServiceClient, type ObjectStatus } from './object-service';
+import {
+  OBJECT_SERVICE_TIMEOUT_MS,
+  ObjectServiceError,
+  type ObjectServiceClient,
+  type ObjectStatus,
+} from './object-service';
+
+/**
+ * What a worker's checks share with its dispatcher (SightingDispatcher implements it): the
+ * newest sightings the worker holds, and which of them a check has served.
+ */
+export interface WorkerSightings {
+  /** The newest receipt time of the object this worker's hand-outs registered. */
+  newestSighting(objectId: number): number | undefined;
+  checkStarted(objectId: number): void;
+  /** A request that started after this receipt time answered, and its write committed. */
+  checkServed(objectId: number, receivedAtMs: number): void;
+  checkEnded(objectId: number): void;
+}
+
+/** Time a request and its write may take after the last one starts, within the check's own timeout. */
+const LAST_REQUEST_ALLOWANCE_MS = OBJECT_SERVICE_TIMEOUT_MS + 1_000;
 
 export interface ObjectActivityDependencies {
   objectService: ObjectServiceClient;
@@ -10,8 +31,7 @@ export interface ObjectActivityDependencies {
   objectTtlSeconds: number;
   /** Counts the rows the cleanup deletes; made once with the worker's other metrics. */
   deletedCounter: MetricCounter;
-  /** The newest receipt time of the object this worker's hand-outs registered (SightingDispatcher.newestSighting). */
-  newestSighting: (objectId: number) => number | undefined;
+  sightings: WorkerSightings;
 }
 
 /** The activities about objects: a sighting's check, and the cleanup's delete. */
@@ -20,7 +40,7 @@ export function createObjectActivities({
   objects,
   objectTtlSeconds,
   deletedCounter,
-  newestSighting,
+  sightings,
 }: ObjectActivityDependencies): Pick<PresenceActivities, 'checkObject' | 'deleteStaleObjects'> {
   // The cleanup would delete such a row at once; writing it would only break the promise that
   // no row is older than the TTL plus one cleanup interval.
@@ -43,22 +63,46 @@ export function createObjectActivities({
     }
   };
 
+  /** One status request for the newest sighting the worker holds, then the write if online. */
+  const checkOnce = async (objectId: number, sightingReceivedAtMs: number): Promise<CheckReport> => {
+    const receivedAtMs = Math.max(sightingReceivedAtMs, sightings.newestSighting(objectId) ?? -Infinity);
+    const report = (outcome: CheckOutcome): CheckReport => {
+      sightings.checkServed(objectId, receivedAtMs);
+      return { outcome, coversReceivedAtMs: receivedAtMs };
+    };
+    // A backlog (after an outage) must not cost the object service requests it cannot use.
+    if (hasExpired(objectId, receivedAtMs)) return report('expired');
+    const { online } = await fetchStatus(objectId);
+    if (!online) return report('offline');
+    if (hasExpired(objectId, receivedAtMs)) return report('expired');
+    return report((await objects.recordSeen(objectId, new Date(receivedAtMs))) ? 'recorded' : 'already-newer');
+  };
+
   return {
     /**
      * One check, in one local activity: the status, then the write if online. It answers for the
-     * newest sighting of the object this worker has heard of, received before the request starts,
-     * and reports that receipt time. A retry after a failed write asks the object service again,
-     * which the write's monotonic upsert makes safe.
+     * newest sighting of the object this worker holds, received before the request starts, and
+     * reports that receipt time. While a newer sighting comes in during a request, and there is
+     * time left within the activity's timeout, it asks again for that one: its workflow would
+     * otherwise need a signal and another workflow task to start the same request. A retry after
+     * a failed write asks the object service again, which the write's monotonic upsert makes safe.
      */
     async checkObject(objectId: number, sightingReceivedAtMs: number): Promise<CheckReport> {
-      const receivedAtMs = Math.max(sightingReceivedAtMs, newestSighting(objectId) ?? -Infinity);
-      const report = (outcome: CheckOutcome): CheckReport => ({ outcome, coversReceivedAtMs: receivedAtMs });
-      // A backlog (after an outage) must not cost the object service requests it cannot use.
-      if (hasExpired(objectId, receivedAtMs)) return report('expired');
-      const { online } = await fetchStatus(objectId);
-      if (!online) return report('offline');
-      if (hasExpired(objectId, receivedAtMs)) return report('expired');
-      return report((await objects.recordSeen(objectId, new Date(receivedAtMs))) ? 'recorded' : 'already-newer');
+      const { startToCloseTimeoutMs } = Context.current().info;
+      const lastRequestBy = Date.now() + startToCloseTimeoutMs - LAST_REQUEST_ALLOWANCE_MS;
+      sightings.checkStarted(objectId);
+      try {
+        let report = await checkOnce(objectId, sightingReceivedAtMs);
+        while (
+          (sightings.newestSighting(objectId) ?? -Infinity) > report.coversReceivedAtMs &&
+          Date.now() <= lastRequestBy
+        ) {
+          report = await checkOnce(objectId, report.coversReceivedAtMs);
+        }
+        return report;
+      } finally {
+        sightings.checkEnded(objectId);
+      }
     },
 
     /** Uses the worker's TTL, like the checks. */

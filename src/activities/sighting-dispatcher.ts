@@ -67,7 +67,10 @@ class Registration {
  * before T too, and the write takes the newest receipt time (the upsert never moves `last_seen`
  * back). A hand-out therefore completes once each of its ids is delivered, or covered by a
  * delivered sighting of that id with a receipt time >= its own, or has expired (older than the
- * TTL: its check would not write it, and the cleanup would delete the row).
+ * TTL: its check would not write it, and the cleanup would delete the row). A check on this
+ * worker covers sightings too, without a signal (checkStarted): once its request, started after
+ * their receipt, has answered and its write has committed, what they ask for is done and in
+ * PostgreSQL, whatever becomes of the check's workflow task.
  *
  * Crash safety. All of this is memory, one dispatcher per worker. A hand-out is an activity
  * with a heartbeat timeout: when its worker dies, Temporal retries it elsewhere, and the retry
@@ -86,7 +89,10 @@ export class SightingDispatcher {
   private readonly queued = new Map<number, Set<number>>();
   private readonly queuedAt = new Map<number, number>();
   private readonly inFlight = new Map<number, number>();
+  /** Per id, the newest receipt time delivered into its workflow or served by a check here. */
   private readonly delivered = new Map<number, number>();
+  /** Per id, the checks of it running on this worker (see checkStarted). */
+  private readonly checking = new Map<number, number>();
   private readonly registrations = new Set<Registration>();
   private lastForgetAtMs = 0;
 
@@ -157,6 +163,36 @@ export class SightingDispatcher {
     return newest === -Infinity ? undefined : newest;
   }
 
+  /**
+   * A check of `objectId` begins on this worker. Until it ends, the id's waiting sightings are
+   * not signalled: the check serves them itself, by asking again once its request has answered
+   * (see createObjectActivities), which costs the engine no signal and no workflow task.
+   */
+  checkStarted(objectId: number): void {
+    this.checking.set(objectId, (this.checking.get(objectId) ?? 0) + 1);
+    this.unqueue(objectId);
+  }
+
+  /**
+   * A check on this worker whose request started after `receivedAtMs` has answered, and its
+   * write, if any, has committed: that is all a sighting received by then asks for (the row is
+   * in PostgreSQL, durable whatever becomes of the workflow task), so every hand-out waiting for
+   * a sighting of the id no newer is covered, without a signal.
+   */
+  checkServed(objectId: number, receivedAtMs: number): void {
+    const covered = this.cover(objectId, receivedAtMs);
+    if (covered > 0) this.options.onCoalesced?.(covered);
+  }
+
+  /** The check has ended: whatever of the id still waits is signalled, as usual. */
+  checkEnded(objectId: number): void {
+    const running = (this.checking.get(objectId) ?? 1) - 1;
+    if (running > 0) this.checking.set(objectId, running);
+    else this.checking.delete(objectId);
+    this.requeue(objectId);
+    this.pump();
+  }
+
   /** How far behind the hand-outs on this worker are. */
   backlog(now = Date.now()): HandOutBacklog {
     let oldest = Infinity;
@@ -196,11 +232,8 @@ export class SightingDispatcher {
       .then(
         () => {
           this.inFlight.delete(objectId);
-          this.delivered.set(objectId, Math.max(receivedAtMs, this.delivered.get(objectId) ?? -Infinity));
-          const covered = this.coveredBy(objectId, receivedAtMs);
-          const olderCovered = covered.filter((registration) => registration.receivedAtMs < receivedAtMs).length;
+          const olderCovered = this.cover(objectId, receivedAtMs, receivedAtMs);
           if (olderCovered > 0) this.options.onCoalesced?.(olderCovered);
-          for (const registration of covered) this.cover(registration, objectId);
         },
         (error: unknown) => {
           this.inFlight.delete(objectId);
@@ -220,7 +253,18 @@ export class SightingDispatcher {
     return [...(this.waiters.get(objectId) ?? [])].filter((registration) => registration.receivedAtMs <= receivedAtMs);
   }
 
-  private cover(registration: Registration, objectId: number): void {
+  /**
+   * A sighting of the id received at `receivedAtMs` is delivered or served: it covers every
+   * waiting sighting of the id no newer. Returns how many of those were older than `olderThan`.
+   */
+  private cover(objectId: number, receivedAtMs: number, olderThan = Infinity): number {
+    this.delivered.set(objectId, Math.max(receivedAtMs, this.delivered.get(objectId) ?? -Infinity));
+    const covered = this.coveredBy(objectId, receivedAtMs);
+    for (const registration of covered) this.coverIn(registration, objectId);
+    return covered.filter((registration) => registration.receivedAtMs < olderThan).length;
+  }
+
+  private coverIn(registration: Registration, objectId: number): void {
     const index = registration.remaining.get(objectId) as number;
     this.release(registration, objectId);
     registration.covered += 1;
@@ -255,12 +299,12 @@ export class SightingDispatcher {
 
   /**
    * Puts the id in the queue at when its row is due, when a hand-out waits for a sighting newer
-   * than the delivered one; otherwise, or while a delivery of it is in flight (its end requeues
-   * it), takes it out.
+   * than the delivered one; otherwise, or while a delivery or a check of it is running (their
+   * ends requeue it), takes it out.
    */
   private requeue(objectId: number): void {
     this.unqueue(objectId);
-    if (this.inFlight.has(objectId)) return;
+    if (this.inFlight.has(objectId) || this.checking.has(objectId)) return;
     const { oldest, newest } = this.waiting(objectId);
     const delivered = this.delivered.get(objectId);
     if (newest <= (delivered ?? -Infinity)) return;

@@ -64,7 +64,7 @@ export async function createTemporalWorker(
         objects: new ObjectsRepository(db),
         objectTtlSeconds: config.objectTtlSeconds,
         deletedCounter: metrics.objectsDeleted,
-        newestSighting: (objectId) => dispatcher.newestSighting(objectId),
+        sightings: dispatcher,
       }),
       handOutSightings: createHandOut({ dispatcher, metrics: metrics.handOut }),
     },

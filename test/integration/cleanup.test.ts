@@ -4,6 +4,7 @@ import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { noopMetricMeter } from '@temporalio/common';
 import { createObjectActivities } from '../../src/activities';
+import { HeldSightings } from '../support/held-sightings';
 import { ObjectServiceClient } from '../../src/activities/object-service';
 import { ObjectsRepository } from '../../src/db/objects-repository';
 import { CLEANUP_SCHEDULE_ID, ensureCleanupSchedule } from '../../src/worker/cleanup-schedule';
@@ -53,7 +54,7 @@ describe('expiry on a real Temporal server and PostgreSQL', () => {
       objects,
       objectTtlSeconds: 10,
       deletedCounter,
-      newestSighting: () => undefined,
+      sightings: new HeldSightings(),
     });
     const deleted = (await new MockActivityEnvironment().run(activities.deleteStaleObjects)) as number;
     assert.ok(deleted >= 1, `deleted ${deleted}`);

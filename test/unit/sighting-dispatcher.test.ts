@@ -223,6 +223,42 @@ describe('sighting dispatcher', () => {
     );
   });
 
+  it('while a check of an id runs here, lets it serve the sightings that come in, without a signal', async () => {
+    const { deliveries, dispatcher, coalesced } = setUp(4);
+    dispatcher.checkStarted(8);
+    const during = handOut(dispatcher, [8, 9], now - 1_000);
+    await settle();
+    assert.deepEqual(
+      deliveries.sent.map(({ objectId }) => objectId),
+      [9],
+      '8 waits for its running check',
+    );
+    dispatcher.checkServed(8, now - 500);
+    dispatcher.checkEnded(8);
+    await deliveries.answer(0);
+    await during.done;
+    assert.deepEqual(during.state.outcome, { covered: 2, expired: 0 });
+    assert.equal(deliveries.sent.length, 1, '8 was never signalled');
+    assert.equal(coalesced(), 1);
+    assert.equal(dispatcher.newestSighting(8), now - 500);
+  });
+
+  it('signals what a check left unserved once it ends', async () => {
+    const { deliveries, dispatcher } = setUp(4);
+    dispatcher.checkStarted(8);
+    const older = handOut(dispatcher, [8], now - 2_000);
+    const newer = handOut(dispatcher, [8], now - 1_000);
+    // The check's request had started before the newer sighting came.
+    dispatcher.checkServed(8, now - 2_000);
+    await older.done;
+    assert.equal(deliveries.sent.length, 0);
+    dispatcher.checkEnded(8);
+    await deliveries.answer(0);
+    await newer.done;
+    assert.deepEqual(deliveries.sent, [{ objectId: 8, receivedAtMs: now - 1_000 }]);
+    assert.deepEqual(newer.state.outcome, { covered: 1, expired: 0 });
+  });
+
   it('reports the backlog in ids and in seconds of receipt time', async () => {
     const { deliveries, dispatcher } = setUp(1);
     assert.deepEqual(dispatcher.backlog(), { ids: 0, lagSeconds: 0 });
