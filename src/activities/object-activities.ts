@@ -18,7 +18,7 @@ export interface WorkerSightings {
   newestSighting(objectId: number): number | undefined;
   checkStarted(objectId: number): void;
   /** A request that started after this receipt time answered, and its write committed. */
-  checkServed(objectId: number, receivedAtMs: number): void;
+  checkServed(objectId: number, receivedAtMs: number, outcome: CheckOutcome): void;
   checkEnded(objectId: number): void;
 }
 
@@ -67,7 +67,7 @@ export function createObjectActivities({
   const checkOnce = async (objectId: number, sightingReceivedAtMs: number): Promise<CheckReport> => {
     const receivedAtMs = Math.max(sightingReceivedAtMs, sightings.newestSighting(objectId) ?? -Infinity);
     const report = (outcome: CheckOutcome): CheckReport => {
-      sightings.checkServed(objectId, receivedAtMs);
+      sightings.checkServed(objectId, receivedAtMs, outcome);
       return { outcome, coversReceivedAtMs: receivedAtMs };
     };
     // A backlog (after an outage) must not cost the object service requests it cannot use.

@@ -1,3 +1,4 @@
+import type { CheckOutcome } from '../workflows/contracts';
 import type { AdaptiveConcurrency } from './adaptive-concurrency';
 
 export interface SightingDispatcherOptions {
@@ -58,8 +59,9 @@ class Registration {
  * So under overload presence holds (every sighted object gets its row, and keeps it) and only
  * freshness degrades: a row that has just been refreshed waits. Newest first would instead
  * serve the often sighted objects again and again while a rarely sighted one's only sighting
- * waited until it expired. (An object found offline has no row, but counts as delivered here:
- * when it comes online under overload, its row can wait up to a TTL.)
+ * waited until it expired. An object that a check on this worker found offline has no row
+ * either, so when it comes online its sighting counts as a first one. (One checked on another
+ * worker counts as having a row here: under overload, its row can wait up to a TTL.)
  *
  * Why this loses nothing. A delivered signal is in the object workflow's history; the workflow
  * checks after it arrives, and a check asks the object service for the status *now*. So a check
@@ -93,6 +95,8 @@ export class SightingDispatcher {
   private readonly delivered = new Map<number, number>();
   /** Per id, the checks of it running on this worker (see checkStarted). */
   private readonly checking = new Map<number, number>();
+  /** Ids whose latest check here left no row to keep: found offline, or its sighting expired. */
+  private readonly withoutRow = new Set<number>();
   private readonly registrations = new Set<Registration>();
   private lastForgetAtMs = 0;
 
@@ -177,9 +181,12 @@ export class SightingDispatcher {
    * A check on this worker whose request started after `receivedAtMs` has answered, and its
    * write, if any, has committed: that is all a sighting received by then asks for (the row is
    * in PostgreSQL, durable whatever becomes of the workflow task), so every hand-out waiting for
-   * a sighting of the id no newer is covered, without a signal.
+   * a sighting of the id no newer is covered, without a signal. The outcome says whether the
+   * object now has a row, which decides when its next sighting is due.
    */
-  checkServed(objectId: number, receivedAtMs: number): void {
+  checkServed(objectId: number, receivedAtMs: number, outcome: CheckOutcome): void {
+    if (outcome === 'recorded' || outcome === 'already-newer') this.withoutRow.delete(objectId);
+    else this.withoutRow.add(objectId);
     const covered = this.cover(objectId, receivedAtMs);
     if (covered > 0) this.options.onCoalesced?.(covered);
   }
@@ -308,7 +315,8 @@ export class SightingDispatcher {
     const { oldest, newest } = this.waiting(objectId);
     const delivered = this.delivered.get(objectId);
     if (newest <= (delivered ?? -Infinity)) return;
-    const dueAtMs = delivered === undefined ? oldest : delivered + this.options.ttlMs;
+    const hasRow = delivered !== undefined && !this.withoutRow.has(objectId);
+    const dueAtMs = hasRow ? delivered + this.options.ttlMs : oldest;
     let ids = this.queued.get(dueAtMs);
     if (!ids) this.queued.set(dueAtMs, (ids = new Set()));
     ids.add(objectId);
@@ -340,7 +348,9 @@ export class SightingDispatcher {
     if (now - this.lastForgetAtMs < 1_000) return;
     this.lastForgetAtMs = now;
     for (const [objectId, receivedAtMs] of this.delivered) {
-      if (this.hasExpired(receivedAtMs, now)) this.delivered.delete(objectId);
+      if (!this.hasExpired(receivedAtMs, now)) continue;
+      this.delivered.delete(objectId);
+      this.withoutRow.delete(objectId);
     }
   }
 }

@@ -91,8 +91,8 @@ describe('checkObject on PostgreSQL, with an object service over HTTP', () => {
     assert.equal(objectService.attempts.get(120), 2);
     assert.equal(await lastSeen(120), t0 + 500);
     assert.deepEqual(sightings.served, [
-      [120, t0],
-      [120, t0 + 500],
+      [120, t0, 'recorded'],
+      [120, t0 + 500, 'recorded'],
     ]);
     assert.equal(sightings.running.get(120), 0, 'the check told the worker it ended');
   });
@@ -103,7 +103,7 @@ describe('checkObject on PostgreSQL, with an object service over HTTP', () => {
     duringRequest.set(121, () => sightings.newest.set(121, t0 + 500));
     assert.deepEqual(await check(sightings, 121, t0, 5_000), { outcome: 'recorded', coversReceivedAtMs: t0 });
     assert.equal(objectService.attempts.get(121), 1);
-    assert.deepEqual(sightings.served, [[121, t0]]);
+    assert.deepEqual(sightings.served, [[121, t0, 'recorded']]);
     assert.equal(sightings.running.get(121), 0);
   });
 });

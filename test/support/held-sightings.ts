@@ -1,4 +1,5 @@
 import type { WorkerSightings } from '../../src/activities';
+import type { CheckOutcome } from '../../src/workflows/contracts';
 
 /**
  * A worker's sightings as its checks see them: the newest per id, which the test sets, and
@@ -6,7 +7,7 @@ import type { WorkerSightings } from '../../src/activities';
  */
 export class HeldSightings implements WorkerSightings {
   readonly newest = new Map<number, number>();
-  readonly served: Array<[objectId: number, receivedAtMs: number]> = [];
+  readonly served: Array<[objectId: number, receivedAtMs: number, outcome: CheckOutcome]> = [];
   readonly running = new Map<number, number>();
 
   newestSighting(objectId: number): number | undefined {
@@ -17,8 +18,8 @@ export class HeldSightings implements WorkerSightings {
     this.running.set(objectId, (this.running.get(objectId) ?? 0) + 1);
   }
 
-  checkServed(objectId: number, receivedAtMs: number): void {
-    this.served.push([objectId, receivedAtMs]);
+  checkServed(objectId: number, receivedAtMs: number, outcome: CheckOutcome): void {
+    this.served.push([objectId, receivedAtMs, outcome]);
   }
 
   checkEnded(objectId: number): void {

@@ -140,6 +140,30 @@ describe('sighting dispatcher', () => {
     );
   });
 
+  it('takes an object its check here found offline as one without a row: its next sighting goes before refreshes', async () => {
+    const { deliveries, dispatcher } = setUp(1, 60_000);
+    for (const [index, objectId] of [1, 2].entries()) {
+      const delivered = handOut(dispatcher, [objectId], now - 20_000);
+      await deliveries.answer(index);
+      await delivered.done;
+    }
+    dispatcher.checkStarted(2);
+    dispatcher.checkServed(2, now - 20_000, 'offline');
+    dispatcher.checkEnded(2);
+    // 3 takes the only slot; behind it, 1 only needs its row refreshed, 2 has none.
+    const waiting = [
+      handOut(dispatcher, [3], now - 9_000),
+      handOut(dispatcher, [1], now - 2_000),
+      handOut(dispatcher, [2], now - 1_000),
+    ];
+    for (let i = 2; i < 5; i += 1) await deliveries.answer(i);
+    await Promise.all(waiting.map(({ done }) => done));
+    assert.deepEqual(
+      deliveries.sent.slice(2).map(({ objectId }) => objectId),
+      [3, 2, 1],
+    );
+  });
+
   it('needs no signal for a sighting whose id already had one at least as new delivered', async () => {
     const { deliveries, dispatcher, coalesced } = setUp(4);
     const newer = handOut(dispatcher, [7], now - 1_000);
@@ -233,7 +257,7 @@ describe('sighting dispatcher', () => {
       [9],
       '8 waits for its running check',
     );
-    dispatcher.checkServed(8, now - 500);
+    dispatcher.checkServed(8, now - 500, 'recorded');
     dispatcher.checkEnded(8);
     await deliveries.answer(0);
     await during.done;
@@ -249,7 +273,7 @@ describe('sighting dispatcher', () => {
     const older = handOut(dispatcher, [8], now - 2_000);
     const newer = handOut(dispatcher, [8], now - 1_000);
     // The check's request had started before the newer sighting came.
-    dispatcher.checkServed(8, now - 2_000);
+    dispatcher.checkServed(8, now - 2_000, 'recorded');
     await older.done;
     assert.equal(deliveries.sent.length, 0);
     dispatcher.checkEnded(8);
