@@ -23,7 +23,7 @@ export function createWorkerMetrics() {
       coalesced: meter.createCounter(
         'presence_sightings_coalesced',
         'ids',
-        'Sightings handed out without a signal of their own: a sighting of the same id at least as new was delivered',
+        'Sightings handed out without a signal of their own: a sighting of the same id at least as new was delivered, or a running check served it',
       ),
       expired: meter.createCounter(
         'presence_sightings_expired',
