@@ -2,12 +2,7 @@ import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { MetricCounter } from '@temporalio/common';
 import type { ObjectsRepository } from '../db/objects-repository';
 import type { CheckOutcome, CheckReport, PresenceActivities } from '../workflows/contracts';
-import {
-  OBJECT_SERVICE_TIMEOUT_MS,
-  ObjectServiceError,
-  type ObjectServiceClient,
-  type ObjectStatus,
-} from './object-service';
+import { ObjectServiceError, type ObjectServiceClient, type ObjectStatus } from './object-service';
 
 /**
  * What a worker's checks share with its dispatcher (SightingDispatcher implements it): the
@@ -21,9 +16,6 @@ export interface WorkerSightings {
   checkServed(objectId: number, receivedAtMs: number, outcome: CheckOutcome): void;
   checkEnded(objectId: number): void;
 }
-
-/** Time a request and its write may take after the last one starts, within the check's own timeout. */
-const LAST_REQUEST_ALLOWANCE_MS = OBJECT_SERVICE_TIMEOUT_MS + 1_000;
 
 export interface ObjectActivityDependencies {
   objectService: ObjectServiceClient;
@@ -89,7 +81,8 @@ export function createObjectActivities({
      */
     async checkObject(objectId: number, sightingReceivedAtMs: number): Promise<CheckReport> {
       const { startToCloseTimeoutMs } = Context.current().info;
-      const lastRequestBy = Date.now() + startToCloseTimeoutMs - LAST_REQUEST_ALLOWANCE_MS;
+      // Room for one more request and its write before the check's own timeout.
+      const lastRequestBy = Date.now() + startToCloseTimeoutMs - objectService.timeoutMs - 1_000;
       sightings.checkStarted(objectId);
       try {
         let report = await checkOnce(objectId, sightingReceivedAtMs);

@@ -40,7 +40,8 @@ export interface ObjectServiceClientOptions {
 /** HTTP client for `GET {baseUrl}/objects/{id}` over kept-alive connections. */
 export class ObjectServiceClient {
   private readonly agent: Agent;
-  private readonly timeoutMs: number;
+  /** How long one request may take. */
+  readonly timeoutMs: number;
 
   constructor(
     private readonly baseUrl: string,
