@@ -37,7 +37,7 @@ describe('checkObject on PostgreSQL, with an object service over HTTP', () => {
     await database?.drop();
   });
 
-  /** The check, with the worker's sightings held as the test says, and the SDK's default timeout unless given. */
+  /** The check, with the worker's sightings held as the test says, and the checks' own 10 s timeout unless given. */
   const check = (sightings: HeldSightings, objectId: number, receivedAtMs: number, startToCloseTimeoutMs = 10_000) => {
     const { checkObject } = createObjectActivities({
       objectService: new ObjectServiceClient(objectService.url),
