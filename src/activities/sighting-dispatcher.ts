@@ -1,3 +1,4 @@
+import { Heap } from 'heap-js';
 import type { CheckOutcome } from '../workflows/contracts';
 import type { AdaptiveConcurrency } from './adaptive-concurrency';
 
@@ -82,14 +83,18 @@ class Registration {
  *
  * Memory stays bounded by the fleet: per id, one pending receipt time, one in flight and the
  * newest delivered, the latter forgotten once older than the TTL (it can cover only sightings
- * older still, which have expired anyway).
+ * older still, which have expired anyway), and the checks running here.
  */
 export class SightingDispatcher {
   /** Per id, the hand-outs that wait for it. */
   private readonly waiters = new Map<number, Set<Registration>>();
-  /** Ids to signal, by when their row is due (see the class comment). */
-  private readonly queued = new Map<number, Set<number>>();
+  /** Per id to signal, when its row is due (see the class comment). */
   private readonly queuedAt = new Map<number, number>();
+  /**
+   * The queued ids, soonest due first. An entry whose due time is no longer the id's in
+   * `queuedAt` is stale, skipped when it comes up: a fleet can queue many thousands of ids.
+   */
+  private readonly dueOrder = new Heap<{ dueAtMs: number; objectId: number }>((a, b) => a.dueAtMs - b.dueAtMs);
   private readonly inFlight = new Map<number, number>();
   /** Per id, the newest receipt time delivered into its workflow or served by a check here. */
   private readonly delivered = new Map<number, number>();
@@ -129,7 +134,7 @@ export class SightingDispatcher {
         waiting.add(registration);
         this.requeue(objectId);
       });
-      if (coveredAlready > 0) this.options.onCoalesced?.(coveredAlready);
+      this.coalesced(coveredAlready);
       if (registration.remaining.size === 0) return resolve({ covered: registration.covered, expired: 0 });
       this.registrations.add(registration);
       registration.expiryTimer = setTimeout(() => this.expire(registration), receivedAtMs + this.options.ttlMs - now);
@@ -155,8 +160,8 @@ export class SightingDispatcher {
    * A check uses it to answer for every sighting of the object received before its status
    * request starts, not only for the one its workflow asked about (docs/contract.md). A signal
    * that arrives while the workflow's check runs would otherwise cost one more check once that
-   * one ends. This is memory and best effort: every sighting is still signalled, and a check on
-   * a worker that has not heard of a sighting simply leaves it to the check its signal starts.
+   * one ends. This is memory and best effort: a check on a worker that has not heard of a
+   * sighting leaves it to the check that the sighting's signal starts.
    */
   newestSighting(objectId: number): number | undefined {
     const newest = Math.max(
@@ -187,8 +192,7 @@ export class SightingDispatcher {
   checkServed(objectId: number, receivedAtMs: number, outcome: CheckOutcome): void {
     if (outcome === 'recorded' || outcome === 'already-newer') this.withoutRow.delete(objectId);
     else this.withoutRow.add(objectId);
-    const covered = this.cover(objectId, receivedAtMs);
-    if (covered > 0) this.options.onCoalesced?.(covered);
+    this.coalesced(this.cover(objectId, receivedAtMs).length);
   }
 
   /** The check has ended: whatever of the id still waits is signalled, as usual. */
@@ -221,10 +225,10 @@ export class SightingDispatcher {
   }
 
   private takeMostDue(): { objectId: number; receivedAtMs: number } | undefined {
-    while (this.queued.size > 0) {
-      const ids = this.queued.get(Math.min(...this.queued.keys())) as Set<number>;
-      const objectId = ids.values().next().value as number;
-      this.unqueue(objectId);
+    for (let entry = this.dueOrder.pop(); entry; entry = this.dueOrder.pop()) {
+      const { dueAtMs, objectId } = entry;
+      if (this.queuedAt.get(objectId) !== dueAtMs) continue;
+      this.queuedAt.delete(objectId);
       const receivedAtMs = this.waiting(objectId).newest;
       // Every hand-out waiting for it has expired too; their own timers end them.
       if (!this.hasExpired(receivedAtMs, Date.now())) return { objectId, receivedAtMs };
@@ -239,8 +243,9 @@ export class SightingDispatcher {
       .then(
         () => {
           this.inFlight.delete(objectId);
-          const olderCovered = this.cover(objectId, receivedAtMs, receivedAtMs);
-          if (olderCovered > 0) this.options.onCoalesced?.(olderCovered);
+          const covered = this.cover(objectId, receivedAtMs);
+          // The delivered sighting's own hand-outs had their signal.
+          this.coalesced(covered.filter((registration) => registration.receivedAtMs < receivedAtMs).length);
         },
         (error: unknown) => {
           this.inFlight.delete(objectId);
@@ -262,13 +267,17 @@ export class SightingDispatcher {
 
   /**
    * A sighting of the id received at `receivedAtMs` is delivered or served: it covers every
-   * waiting sighting of the id no newer. Returns how many of those were older than `olderThan`.
+   * waiting sighting of the id no newer. Returns their hand-outs.
    */
-  private cover(objectId: number, receivedAtMs: number, olderThan = Infinity): number {
+  private cover(objectId: number, receivedAtMs: number): Registration[] {
     this.delivered.set(objectId, Math.max(receivedAtMs, this.delivered.get(objectId) ?? -Infinity));
     const covered = this.coveredBy(objectId, receivedAtMs);
     for (const registration of covered) this.coverIn(registration, objectId);
-    return covered.filter((registration) => registration.receivedAtMs < olderThan).length;
+    return covered;
+  }
+
+  private coalesced(count: number): void {
+    if (count > 0) this.options.onCoalesced?.(count);
   }
 
   private coverIn(registration: Registration, objectId: number): void {
@@ -310,17 +319,25 @@ export class SightingDispatcher {
    * ends requeue it), takes it out.
    */
   private requeue(objectId: number): void {
-    this.unqueue(objectId);
-    if (this.inFlight.has(objectId) || this.checking.has(objectId)) return;
+    const dueAtMs = this.dueAt(objectId);
+    if (dueAtMs === undefined) return this.unqueue(objectId);
+    if (this.queuedAt.get(objectId) === dueAtMs) return;
+    this.queuedAt.set(objectId, dueAtMs);
+    this.dueOrder.push({ dueAtMs, objectId });
+    // Stale entries outnumbering the live ones: rebuild from what is queued.
+    if (this.dueOrder.size() > 2 * this.queuedAt.size + 1_000) {
+      this.dueOrder.init([...this.queuedAt].map(([id, at]) => ({ dueAtMs: at, objectId: id })));
+    }
+  }
+
+  /** When the id's row is due, if it is to be signalled now (see requeue); else undefined. */
+  private dueAt(objectId: number): number | undefined {
+    if (this.inFlight.has(objectId) || this.checking.has(objectId)) return undefined;
     const { oldest, newest } = this.waiting(objectId);
     const delivered = this.delivered.get(objectId);
-    if (newest <= (delivered ?? -Infinity)) return;
+    if (newest <= (delivered ?? -Infinity)) return undefined;
     const hasRow = delivered !== undefined && !this.withoutRow.has(objectId);
-    const dueAtMs = hasRow ? delivered + this.options.ttlMs : oldest;
-    let ids = this.queued.get(dueAtMs);
-    if (!ids) this.queued.set(dueAtMs, (ids = new Set()));
-    ids.add(objectId);
-    this.queuedAt.set(objectId, dueAtMs);
+    return hasRow ? delivered + this.options.ttlMs : oldest;
   }
 
   /** The receipt times of the oldest and the newest sighting of the id that hand-outs wait for. */
@@ -334,13 +351,9 @@ export class SightingDispatcher {
     return { oldest, newest };
   }
 
+  /** Its heap entry goes stale, and is skipped when it comes up. */
   private unqueue(objectId: number): void {
-    const at = this.queuedAt.get(objectId);
-    if (at === undefined) return;
     this.queuedAt.delete(objectId);
-    const ids = this.queued.get(at);
-    ids?.delete(objectId);
-    if (ids?.size === 0) this.queued.delete(at);
   }
 
   /** At most once a second: deliveries older than the TTL cover only sightings that have expired. */

@@ -164,6 +164,21 @@ describe('sighting dispatcher', () => {
     );
   });
 
+  it('keeps a queue of more ids than a function call takes arguments, soonest due first', async () => {
+    const { deliveries, dispatcher } = setUp(1, 600_000);
+    const count = 150_000;
+    const aborts = Array.from({ length: count }, () => new AbortController());
+    // Each id in a hand-out of its own, the oldest sighting last: no two are due at once.
+    aborts.forEach((abort, id) => void handOut(dispatcher, [id], now - id, abort));
+    await deliveries.answer(0);
+    await settle();
+    assert.deepEqual(
+      deliveries.sent.map(({ objectId }) => objectId),
+      [0, count - 1],
+    );
+    for (const abort of aborts) abort.abort();
+  });
+
   it('needs no signal for a sighting whose id already had one at least as new delivered', async () => {
     const { deliveries, dispatcher, coalesced } = setUp(4);
     const newer = handOut(dispatcher, [7], now - 1_000);
