@@ -91,10 +91,15 @@ export class SightingDispatcher {
   /** Per id to signal, when its row is due (see the class comment). */
   private readonly queuedAt = new Map<number, number>();
   /**
-   * The queued ids, soonest due first. An entry whose due time is no longer the id's in
-   * `queuedAt` is stale, skipped when it comes up: a fleet can queue many thousands of ids.
+   * The queued ids, soonest due first, and first queued first among those due at once (a
+   * callback's ids in its order, so that its hand-out's checkpoint advances). An entry whose due
+   * time is no longer the id's in `queuedAt` is stale, skipped when it comes up: a fleet can
+   * queue many thousands of ids.
    */
-  private readonly dueOrder = new Heap<{ dueAtMs: number; objectId: number }>((a, b) => a.dueAtMs - b.dueAtMs);
+  private readonly dueOrder = new Heap<{ dueAtMs: number; order: number; objectId: number }>(
+    (a, b) => a.dueAtMs - b.dueAtMs || a.order - b.order,
+  );
+  private queuedCount = 0;
   private readonly inFlight = new Map<number, number>();
   /** Per id, the newest receipt time delivered into its workflow or served by a check here. */
   private readonly delivered = new Map<number, number>();
@@ -323,10 +328,11 @@ export class SightingDispatcher {
     if (dueAtMs === undefined) return this.unqueue(objectId);
     if (this.queuedAt.get(objectId) === dueAtMs) return;
     this.queuedAt.set(objectId, dueAtMs);
-    this.dueOrder.push({ dueAtMs, objectId });
+    this.dueOrder.push({ dueAtMs, order: (this.queuedCount += 1), objectId });
     // Stale entries outnumbering the live ones: rebuild from what is queued.
     if (this.dueOrder.size() > 2 * this.queuedAt.size + 1_000) {
-      this.dueOrder.init([...this.queuedAt].map(([id, at]) => ({ dueAtMs: at, objectId: id })));
+      const live = this.dueOrder.toArray().filter(({ dueAtMs, objectId }) => this.queuedAt.get(objectId) === dueAtMs);
+      this.dueOrder.init(live);
     }
   }
 

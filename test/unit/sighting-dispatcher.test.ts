@@ -164,6 +164,18 @@ describe('sighting dispatcher', () => {
     );
   });
 
+  it("among ids due at once, hands out a callback's ids in their order", async () => {
+    const { deliveries, dispatcher } = setUp(1);
+    const objectIds = Array.from({ length: 40 }, (_, i) => 100 + i);
+    const callback = handOut(dispatcher, objectIds, now - 1_000);
+    for (let i = 0; i < objectIds.length; i += 1) await deliveries.answer(i);
+    await callback.done;
+    assert.deepEqual(
+      deliveries.sent.map(({ objectId }) => objectId),
+      objectIds,
+    );
+  });
+
   it('keeps a queue of more ids than a function call takes arguments, soonest due first', async () => {
     const { deliveries, dispatcher } = setUp(1, 600_000);
     const count = 150_000;
