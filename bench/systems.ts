@@ -71,7 +71,7 @@ export interface StackFaults {
 }
 
 export interface StackOptions {
-  /** The project's OBJECT_TTL_SECONDS: what its checks still write and its cleanup keeps. */
+  /** OBJECT_TTL_SECONDS: what the checks still write and the cleanup keeps, in both systems. */
   objectTtlSeconds: number;
   /** Run so that a scenario can crash parts and cut the database (`RunningSystem.faults`). */
   faults?: boolean;
@@ -260,7 +260,7 @@ export class BaselineSystem extends SystemWithDatabase {
   readonly name = 'baseline';
   private queues = 0;
 
-  async start(objectServiceUrl: string, scenario: string): Promise<RunningSystem> {
+  async start(objectServiceUrl: string, scenario: string, { objectTtlSeconds }: StackOptions): Promise<RunningSystem> {
     await this.emptyTable();
     const queue = `presence-bench-${process.pid}-${(this.queues += 1)}`;
     const port = await freePort();
@@ -271,6 +271,7 @@ export class BaselineSystem extends SystemWithDatabase {
       AMQP_URL,
       BASELINE_QUEUE: queue,
       BASELINE_PREFETCH: String(MAX_CONCURRENT_CHECKS),
+      OBJECT_TTL_SECONDS: String(objectTtlSeconds),
       LOG_LEVEL: 'warn',
     };
     await withAmqp((channel) => channel.assertQueue(queue, { durable: true }));
