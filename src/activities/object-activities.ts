@@ -11,11 +11,17 @@ import { ObjectServiceError, type ObjectServiceClient, type ObjectStatus } from 
 export interface WorkerSightings {
   /** The newest receipt time of the object this worker's hand-outs registered. */
   newestSighting(objectId: number): number | undefined;
-  checkStarted(objectId: number): void;
+  /** `onSighting` hears of each sighting of the object registered until the returned function ends the check. */
+  checkStarted(objectId: number, onSighting: () => void): () => void;
   /** A request that started after this receipt time answered, and its write committed. */
   checkServed(objectId: number, receivedAtMs: number, outcome: CheckOutcome): void;
-  checkEnded(objectId: number): void;
 }
+
+/**
+ * Status requests of one object a check keeps in flight at once: the one it started with, and
+ * one for a sighting that came in meanwhile. A third sighting waits for the first to answer.
+ */
+const REQUESTS_PER_CHECK = 2;
 
 export interface ObjectActivityDependencies {
   objectService: ObjectServiceClient;
@@ -42,9 +48,9 @@ export function createObjectActivities({
     return true;
   };
 
-  const fetchStatus = async (objectId: number): Promise<ObjectStatus> => {
+  const fetchStatus = async (objectId: number, cancellation: AbortSignal): Promise<ObjectStatus> => {
     try {
-      return await objectService.fetchStatus(objectId, Context.current().cancellationSignal);
+      return await objectService.fetchStatus(objectId, cancellation);
     } catch (error) {
       if (!(error instanceof ObjectServiceError)) throw error;
       throw ApplicationFailure.create({
@@ -55,47 +61,105 @@ export function createObjectActivities({
     }
   };
 
-  /** One status request for the newest sighting the worker holds, then the write if online. */
-  const checkOnce = async (objectId: number, sightingReceivedAtMs: number): Promise<CheckReport> => {
-    const receivedAtMs = Math.max(sightingReceivedAtMs, sightings.newestSighting(objectId) ?? -Infinity);
+  /**
+   * One status request for the newest sighting the worker holds, then the write if online.
+   * Undefined when a request started later has answered first (`isSuperseded`): its answer is
+   * about a later moment, and covers every sighting this one would.
+   */
+  const checkOnce = async (
+    objectId: number,
+    receivedAtMs: number,
+    cancellation: AbortSignal,
+    isSuperseded: () => boolean,
+  ): Promise<CheckReport | undefined> => {
     const report = (outcome: CheckOutcome): CheckReport => {
       sightings.checkServed(objectId, receivedAtMs, outcome);
       return { outcome, coversReceivedAtMs: receivedAtMs };
     };
     // A backlog (after an outage) must not cost the object service requests it cannot use.
     if (hasExpired(objectId, receivedAtMs)) return report('expired');
-    const { online } = await fetchStatus(objectId);
+    const { online } = await fetchStatus(objectId, cancellation);
+    if (isSuperseded()) return undefined;
     if (!online) return report('offline');
     if (hasExpired(objectId, receivedAtMs)) return report('expired');
     return report((await objects.recordSeen(objectId, new Date(receivedAtMs))) ? 'recorded' : 'already-newer');
   };
 
+  // A second request of a check takes a connection that no other check is waiting for: one per
+  // running check is theirs, so a busy worker checks one request at a time, as its slots allow.
+  let checksRunning = 0;
+  let secondRequests = 0;
+  const hasRoomForSecond = () => checksRunning + secondRequests < objectService.connections;
+
   return {
     /**
      * One check, in one local activity: the status, then the write if online. It answers for the
      * newest sighting of the object this worker holds, received before the request starts, and
-     * reports that receipt time. While a newer sighting comes in during a request, and there is
-     * time left within the activity's timeout, it asks again for that one: its workflow would
-     * otherwise need a signal and another workflow task to start the same request. A retry after
-     * a failed write asks the object service again, which the write's monotonic upsert makes safe.
+     * reports that receipt time. When a newer sighting comes in during a request, and there is
+     * time left within the activity's timeout, it asks for that one at once, beside the running
+     * request (up to REQUESTS_PER_CHECK in flight, while the worker has connections to spare):
+     * its workflow would otherwise need a signal and another workflow task to start the same
+     * request, and waiting for the running request first would add up to one more answer to
+     * that sighting's wait. Requests start in receipt order, so the newest answer wins: one that
+     * comes after a later-started request's is not written, and its request is abandoned. A
+     * failed request fails the check (and its retry asks again) unless a later-started one
+     * answered; the write's monotonic upsert makes the repeated request safe.
      */
     async checkObject(objectId: number, sightingReceivedAtMs: number): Promise<CheckReport> {
-      const { startToCloseTimeoutMs } = Context.current().info;
+      const { info, cancellationSignal } = Context.current();
       // Room for one more request and its write before the check's own timeout.
-      const lastRequestBy = Date.now() + startToCloseTimeoutMs - objectService.timeoutMs - 1_000;
-      sightings.checkStarted(objectId);
-      try {
-        let report = await checkOnce(objectId, sightingReceivedAtMs);
-        while (
-          (sightings.newestSighting(objectId) ?? -Infinity) > report.coversReceivedAtMs &&
-          Date.now() <= lastRequestBy
-        ) {
-          report = await checkOnce(objectId, report.coversReceivedAtMs);
-        }
-        return report;
-      } finally {
-        sightings.checkEnded(objectId);
-      }
+      const lastRequestBy = Date.now() + info.startToCloseTimeoutMs - objectService.timeoutMs - 1_000;
+      /** The requests in flight, by the receipt time each answers for. */
+      const requests = new Map<AbortController, number>();
+      checksRunning += 1;
+      let ended = false;
+      let asked = -Infinity;
+      let answered: CheckReport | undefined;
+      let failed: { receivedAtMs: number; error: unknown } | undefined;
+      return new Promise<CheckReport>((resolve, reject) => {
+        const askForNewer = (): void => {
+          while (failed === undefined && requests.size < REQUESTS_PER_CHECK) {
+            const newest = Math.max(sightingReceivedAtMs, sightings.newestSighting(objectId) ?? -Infinity);
+            if (newest <= asked || (asked > -Infinity && Date.now() > lastRequestBy)) break;
+            if (requests.size > 0 && !hasRoomForSecond()) break;
+            ask((asked = newest));
+          }
+          if (requests.size > 0 || ended) return;
+          ended = true;
+          checkEnded();
+          checksRunning -= 1;
+          if (answered && (failed === undefined || answered.coversReceivedAtMs > failed.receivedAtMs))
+            resolve(answered);
+          else reject(failed?.error);
+        };
+        const ask = (receivedAtMs: number): void => {
+          const request = new AbortController();
+          const second = requests.size > 0;
+          if (second) secondRequests += 1;
+          requests.set(request, receivedAtMs);
+          const isSuperseded = () => (answered?.coversReceivedAtMs ?? -Infinity) > receivedAtMs;
+          checkOnce(objectId, receivedAtMs, AbortSignal.any([cancellationSignal, request.signal]), isSuperseded)
+            .then(
+              (report) => {
+                if (!report || isSuperseded()) return;
+                answered = report;
+                // Older requests still running can only be superseded now.
+                for (const [other, otherReceivedAtMs] of requests) if (otherReceivedAtMs < receivedAtMs) other.abort();
+              },
+              (error: unknown) => {
+                if (request.signal.aborted && !cancellationSignal.aborted) return;
+                if (!failed || receivedAtMs > failed.receivedAtMs) failed = { receivedAtMs, error };
+              },
+            )
+            .finally(() => {
+              if (second) secondRequests -= 1;
+              requests.delete(request);
+              askForNewer();
+            });
+        };
+        const checkEnded = sightings.checkStarted(objectId, askForNewer);
+        askForNewer();
+      });
     },
 
     /** Uses the worker's TTL, like the checks. */

@@ -42,13 +42,16 @@ export class ObjectServiceClient {
   private readonly agent: Agent;
   /** How long one request may take. */
   readonly timeoutMs: number;
+  /** Requests this client has open at once at most; more wait for a connection. */
+  readonly connections: number;
 
   constructor(
     private readonly baseUrl: string,
     options: ObjectServiceClientOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? OBJECT_SERVICE_TIMEOUT_MS;
-    this.agent = new Agent({ connections: options.connections ?? 256, keepAliveTimeout: 30_000 });
+    this.connections = options.connections ?? 256;
+    this.agent = new Agent({ connections: this.connections, keepAliveTimeout: 30_000 });
   }
 
   async fetchStatus(objectId: number, cancellation?: AbortSignal): Promise<ObjectStatus> {

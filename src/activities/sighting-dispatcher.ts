@@ -103,8 +103,8 @@ export class SightingDispatcher {
   private readonly inFlight = new Map<number, number>();
   /** Per id, the newest receipt time delivered into its workflow or served by a check here. */
   private readonly delivered = new Map<number, number>();
-  /** Per id, the checks of it running on this worker (see checkStarted). */
-  private readonly checking = new Map<number, number>();
+  /** Per id, the checks of it running on this worker, each by what it hears of new sightings (see checkStarted). */
+  private readonly checking = new Map<number, Set<{ onSighting: () => void }>>();
   /** Ids whose latest check here left no row to keep: found offline, or its sighting expired. */
   private readonly withoutRow = new Set<number>();
   private readonly registrations = new Set<Registration>();
@@ -126,6 +126,7 @@ export class SightingDispatcher {
       if (this.hasExpired(receivedAtMs, now)) return resolve({ covered: 0, expired: objectIds.length });
       const registration = new Registration(receivedAtMs, watch, { resolve, reject });
       let coveredAlready = 0;
+      const checked: number[] = [];
       objectIds.forEach((objectId, index) => {
         if ((this.delivered.get(objectId) ?? -Infinity) >= receivedAtMs) {
           registration.covered += 1;
@@ -137,8 +138,12 @@ export class SightingDispatcher {
         let waiting = this.waiters.get(objectId);
         if (!waiting) this.waiters.set(objectId, (waiting = new Set()));
         waiting.add(registration);
+        if (this.checking.has(objectId)) checked.push(objectId);
         this.requeue(objectId);
       });
+      for (const objectId of checked) {
+        for (const check of this.checking.get(objectId) ?? []) check.onSighting();
+      }
       this.coalesced(coveredAlready);
       if (registration.remaining.size === 0) return resolve({ covered: registration.covered, expired: 0 });
       this.registrations.add(registration);
@@ -178,13 +183,18 @@ export class SightingDispatcher {
   }
 
   /**
-   * A check of `objectId` begins on this worker. Until it ends, the id's waiting sightings are
-   * not signalled: the check serves them itself, by asking again once its request has answered
-   * (see createObjectActivities), which costs the engine no signal and no workflow task.
+   * A check of `objectId` begins on this worker. Until it ends (the returned function), the id's
+   * waiting sightings are not signalled: the check serves them itself, asking again for each one
+   * it hears of through `onSighting` (see createObjectActivities), which costs the engine no
+   * signal and no workflow task.
    */
-  checkStarted(objectId: number): void {
-    this.checking.set(objectId, (this.checking.get(objectId) ?? 0) + 1);
+  checkStarted(objectId: number, onSighting: () => void): () => void {
+    const check = { onSighting };
+    let checks = this.checking.get(objectId);
+    if (!checks) this.checking.set(objectId, (checks = new Set()));
+    checks.add(check);
     this.unqueue(objectId);
+    return () => this.checkEnded(objectId, check);
   }
 
   /**
@@ -201,10 +211,10 @@ export class SightingDispatcher {
   }
 
   /** The check has ended: whatever of the id still waits is signalled, as usual. */
-  checkEnded(objectId: number): void {
-    const running = (this.checking.get(objectId) ?? 1) - 1;
-    if (running > 0) this.checking.set(objectId, running);
-    else this.checking.delete(objectId);
+  private checkEnded(objectId: number, check: { onSighting: () => void }): void {
+    const checks = this.checking.get(objectId);
+    checks?.delete(check);
+    if (checks?.size === 0) this.checking.delete(objectId);
     this.requeue(objectId);
     this.pump();
   }

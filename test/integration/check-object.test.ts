@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { noopMetricMeter } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createObjectActivities } from '../../src/activities';
@@ -20,15 +21,25 @@ describe('checkObject on PostgreSQL, with an object service over HTTP', () => {
   let database: TestDatabase;
   let db: Database;
   let objectService: StubObjectService;
-  /** Per id, what happens while the object service is asked about it, before it answers. */
-  const duringRequest = new Map<number, (attempt: number) => void>();
+  /**
+   * Per id, what happens while the object service is asked about it, before it answers: online,
+   * unless this resolves to another status. Requests of the id in flight when one arrives, it included.
+   */
+  const duringRequest = new Map<number, (attempt: number) => void | Promise<void | number>>();
+  const inFlightOnArrival = new Map<number, number[]>();
 
   before(async () => {
     database = await createTestDatabase();
     db = connectDatabase(database.url);
+    const inFlight = new Map<number, number>();
     objectService = await startStubObjectService((id, attempt, response) => {
-      duringRequest.get(id)?.(attempt);
-      answer(response, 200, { id, online: true });
+      inFlight.set(id, (inFlight.get(id) ?? 0) + 1);
+      inFlightOnArrival.set(id, [...(inFlightOnArrival.get(id) ?? []), inFlight.get(id)!]);
+      void Promise.resolve(duringRequest.get(id)?.(attempt)).then((status) => {
+        inFlight.set(id, inFlight.get(id)! - 1);
+        if (status) answer(response, status, 'object service unavailable');
+        else answer(response, 200, { id, online: true });
+      });
     });
   });
   after(async () => {
@@ -38,9 +49,14 @@ describe('checkObject on PostgreSQL, with an object service over HTTP', () => {
   });
 
   /** The check, with the worker's sightings held as the test says, and the checks' own 10 s timeout unless given. */
-  const check = (sightings: HeldSightings, objectId: number, receivedAtMs: number, startToCloseTimeoutMs = 10_000) => {
+  const check = (
+    sightings: HeldSightings,
+    objectId: number,
+    receivedAtMs: number,
+    { startToCloseTimeoutMs = 10_000, connections = 10 } = {},
+  ) => {
     const { checkObject } = createObjectActivities({
-      objectService: new ObjectServiceClient(objectService.url),
+      objectService: new ObjectServiceClient(objectService.url, { connections }),
       objects: new ObjectsRepository(db),
       objectTtlSeconds: TTL_MS / 1000,
       deletedCounter: noopMetricMeter.createCounter('presence_objects_deleted'),
@@ -97,11 +113,96 @@ describe('checkObject on PostgreSQL, with an object service over HTTP', () => {
     assert.equal(sightings.running.get(120), 0, 'the check told the worker it ended');
   });
 
+  it('asks at once, beside its running request, for a sighting that comes in during it, and abandons the older', async () => {
+    const t0 = Date.now();
+    const sightings = new HeldSightings();
+    duringRequest.set(122, (attempt) => {
+      if (attempt > 1) return;
+      sightings.sight(122, t0 + 500);
+      return new Promise(() => {});
+    });
+    assert.deepEqual(await check(sightings, 122, t0), { outcome: 'recorded', coversReceivedAtMs: t0 + 500 });
+    assert.deepEqual(inFlightOnArrival.get(122), [1, 2], 'the second request went out while the first was unanswered');
+    assert.equal(await lastSeen(122), t0 + 500);
+    assert.deepEqual(sightings.served, [[122, t0 + 500, 'recorded']]);
+    assert.equal(sightings.running.get(122), 0);
+  });
+
+  it('keeps two requests in flight at most: a third sighting waits for one of them to answer', async () => {
+    const t0 = Date.now();
+    const sightings = new HeldSightings();
+    let secondArrived!: () => void;
+    const second = new Promise<void>((resolve) => (secondArrived = resolve));
+    duringRequest.set(123, async (attempt) => {
+      if (attempt === 1) {
+        sightings.sight(123, t0 + 500);
+        await second;
+      } else if (attempt === 2) {
+        sightings.sight(123, t0 + 600);
+        secondArrived();
+        await sleep(300);
+      }
+    });
+    assert.deepEqual(await check(sightings, 123, t0), { outcome: 'recorded', coversReceivedAtMs: t0 + 600 });
+    assert.deepEqual(inFlightOnArrival.get(123), [1, 2, 2], 'the third went out once the first had answered');
+    assert.equal(await lastSeen(123), t0 + 600);
+    assert.deepEqual(
+      sightings.served.map(([, receivedAtMs]) => receivedAtMs),
+      [t0, t0 + 600],
+      'the second answered after the third: superseded, not written',
+    );
+  });
+
+  it('asks for a sighting that came in during its request after it, when the worker has no connection to spare', async () => {
+    const t0 = Date.now();
+    const sightings = new HeldSightings();
+    duringRequest.set(125, async (attempt) => {
+      if (attempt > 1) return;
+      sightings.sight(125, t0 + 500);
+      await sleep(100);
+    });
+    assert.deepEqual(await check(sightings, 125, t0, { connections: 1 }), {
+      outcome: 'recorded',
+      coversReceivedAtMs: t0 + 500,
+    });
+    assert.deepEqual(inFlightOnArrival.get(125), [1, 1]);
+    assert.deepEqual(
+      sightings.served.map(([, receivedAtMs]) => receivedAtMs),
+      [t0, t0 + 500],
+    );
+  });
+
+  it('fails, to be retried, when its newest request fails, even though an older one answered', async () => {
+    const t0 = Date.now();
+    const sightings = new HeldSightings();
+    let secondAnswered!: () => void;
+    const second = new Promise<void>((resolve) => (secondAnswered = resolve));
+    duringRequest.set(124, async (attempt) => {
+      if (attempt === 1) {
+        sightings.sight(124, t0 + 500);
+        await second;
+        await sleep(100);
+        return;
+      }
+      secondAnswered();
+      return 503;
+    });
+    await assert.rejects(check(sightings, 124, t0), { type: 'ObjectService.unavailable' });
+    assert.equal(await lastSeen(124), t0, 'what the older request answered is written');
+    assert.deepEqual(sightings.served, [[124, t0, 'recorded']]);
+    assert.equal(sightings.running.get(124), 0);
+  });
+
   it('leaves a newer sighting to its signal when too little of its timeout is left for one more request', async () => {
     const t0 = Date.now();
     const sightings = new HeldSightings();
-    duringRequest.set(121, () => sightings.newest.set(121, t0 + 500));
-    assert.deepEqual(await check(sightings, 121, t0, 5_000), { outcome: 'recorded', coversReceivedAtMs: t0 });
+    duringRequest.set(121, () => {
+      sightings.newest.set(121, t0 + 500);
+    });
+    assert.deepEqual(await check(sightings, 121, t0, { startToCloseTimeoutMs: 5_000 }), {
+      outcome: 'recorded',
+      coversReceivedAtMs: t0,
+    });
     assert.equal(objectService.attempts.get(121), 1);
     assert.deepEqual(sightings.served, [[121, t0, 'recorded']]);
     assert.equal(sightings.running.get(121), 0);

@@ -64,7 +64,9 @@ describe('presence tracking on a real Temporal server and PostgreSQL', () => {
 
   it('coalesces an id repeated while its check runs, and the newest receipt wins', async () => {
     const id = 100;
-    behaviours.set(id, healthy(id, 700));
+    // Answers slower than the whole burst takes to arrive: the first check's request, a second
+    // beside it for the first repeat, and one more for the newest once the first has answered.
+    behaviours.set(id, healthy(id, 2_000));
     let lastSentAt = 0;
     let lastAnsweredAt = 0;
     for (let i = 0; i < 10; i += 1) {
@@ -77,8 +79,8 @@ describe('presence tracking on a real Temporal server and PostgreSQL', () => {
     const lastSeen = (await stack.rows()).get(id)?.getTime() ?? 0;
     assert.ok(lastSeen >= lastSentAt - 5 && lastSeen <= lastAnsweredAt + 5, 'last_seen is the last receipt');
     assert.ok(
-      (objectService.attempts.get(id) ?? 0) <= 2,
-      `at most one re-check, saw ${objectService.attempts.get(id)}`,
+      (objectService.attempts.get(id) ?? 0) <= 3,
+      `10 sightings in at most 3 requests, saw ${objectService.attempts.get(id)}`,
     );
   });
 

@@ -147,9 +147,9 @@ describe('sighting dispatcher', () => {
       await deliveries.answer(index);
       await delivered.done;
     }
-    dispatcher.checkStarted(2);
+    const checkEnded = dispatcher.checkStarted(2, () => {});
     dispatcher.checkServed(2, now - 20_000, 'offline');
-    dispatcher.checkEnded(2);
+    checkEnded();
     // 3 takes the only slot; behind it, 1 only needs its row refreshed, 2 has none.
     const waiting = [
       handOut(dispatcher, [3], now - 9_000),
@@ -276,16 +276,18 @@ describe('sighting dispatcher', () => {
 
   it('while a check of an id runs here, lets it serve the sightings that come in, without a signal', async () => {
     const { deliveries, dispatcher, coalesced } = setUp(4);
-    dispatcher.checkStarted(8);
+    const heard: Array<number | undefined> = [];
+    const checkEnded = dispatcher.checkStarted(8, () => heard.push(dispatcher.newestSighting(8)));
     const during = handOut(dispatcher, [8, 9], now - 1_000);
     await settle();
+    assert.deepEqual(heard, [now - 1_000], 'the check heard of the sighting as it came');
     assert.deepEqual(
       deliveries.sent.map(({ objectId }) => objectId),
       [9],
       '8 waits for its running check',
     );
     dispatcher.checkServed(8, now - 500, 'recorded');
-    dispatcher.checkEnded(8);
+    checkEnded();
     await deliveries.answer(0);
     await during.done;
     assert.deepEqual(during.state.outcome, { covered: 2, expired: 0 });
@@ -296,14 +298,14 @@ describe('sighting dispatcher', () => {
 
   it('signals what a check left unserved once it ends', async () => {
     const { deliveries, dispatcher } = setUp(4);
-    dispatcher.checkStarted(8);
+    const checkEnded = dispatcher.checkStarted(8, () => {});
     const older = handOut(dispatcher, [8], now - 2_000);
     const newer = handOut(dispatcher, [8], now - 1_000);
     // The check's request had started before the newer sighting came.
     dispatcher.checkServed(8, now - 2_000, 'recorded');
     await older.done;
     assert.equal(deliveries.sent.length, 0);
-    dispatcher.checkEnded(8);
+    checkEnded();
     await deliveries.answer(0);
     await newer.done;
     assert.deepEqual(deliveries.sent, [{ objectId: 8, receivedAtMs: now - 1_000 }]);
