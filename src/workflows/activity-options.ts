@@ -19,7 +19,10 @@ export const sightingCheckOptions: LocalActivityOptions = {
   // Longer than the object service's own per-request timeout (OBJECT_SERVICE_TIMEOUT_MS in
   // src/activities/object-service.ts), so a hung request fails in the activity first.
   startToCloseTimeout: '10s',
-  retry: retryForever,
+  // Newer sightings of the object wait behind a check in its backoff, so a check notices a
+  // recovered object service or database within 2 s. That costs a failing object service at most
+  // one request per check slot (OBJECT_SERVICE_MAX_CONCURRENCY) every 2 s.
+  retry: { ...retryForever, maximumInterval: '2s' },
 };
 
 /**
