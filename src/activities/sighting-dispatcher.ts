@@ -141,9 +141,8 @@ export class SightingDispatcher {
         if (this.checking.has(objectId)) checked.push(objectId);
         this.requeue(objectId);
       });
-      for (const objectId of checked) {
-        for (const check of this.checking.get(objectId) ?? []) check.onSighting();
-      }
+      // Once this hand-out is fully registered: a check may serve the sighting straight away.
+      if (checked.length > 0) queueMicrotask(() => this.tellChecks(checked));
       this.coalesced(coveredAlready);
       if (registration.remaining.size === 0) return resolve({ covered: registration.covered, expired: 0 });
       this.registrations.add(registration);
@@ -208,6 +207,12 @@ export class SightingDispatcher {
     if (outcome === 'recorded' || outcome === 'already-newer') this.withoutRow.delete(objectId);
     else this.withoutRow.add(objectId);
     this.coalesced(this.cover(objectId, receivedAtMs).length);
+  }
+
+  private tellChecks(objectIds: readonly number[]): void {
+    for (const objectId of objectIds) {
+      for (const check of this.checking.get(objectId) ?? []) check.onSighting();
+    }
   }
 
   /** The check has ended: whatever of the id still waits is signalled, as usual. */

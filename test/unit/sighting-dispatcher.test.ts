@@ -296,6 +296,19 @@ describe('sighting dispatcher', () => {
     assert.equal(dispatcher.newestSighting(8), now - 500);
   });
 
+  it('completes a hand-out whose sighting a check serves as soon as it hears of it', async () => {
+    const { deliveries, dispatcher } = setUp(4);
+    const checkEnded = dispatcher.checkStarted(8, () =>
+      dispatcher.checkServed(8, dispatcher.newestSighting(8) as number, 'recorded'),
+    );
+    const during = handOut(dispatcher, [8, 9], now - 1_000);
+    await deliveries.answer(0);
+    await during.done;
+    assert.deepEqual(during.state.outcome, { covered: 2, expired: 0 });
+    assert.deepEqual(deliveries.sent, [{ objectId: 9, receivedAtMs: now - 1_000 }], '8 was served, not signalled');
+    checkEnded();
+  });
+
   it('signals what a check left unserved once it ends', async () => {
     const { deliveries, dispatcher } = setUp(4);
     const checkEnded = dispatcher.checkStarted(8, () => {});
