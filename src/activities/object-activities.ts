@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { MetricCounter } from '@temporalio/common';
 import type { ObjectsRepository } from '../db/objects-repository';
+import { withinDeadline } from '../deadline';
 import type { CheckOutcome, CheckReport, PresenceActivities } from '../workflows/contracts';
 import { ObjectServiceError, type ObjectServiceClient, type ObjectStatus } from './object-service';
 
@@ -22,6 +23,12 @@ export interface WorkerSightings {
  * one for a sighting that came in meanwhile. A third sighting waits for the first to answer.
  */
 const REQUESTS_PER_CHECK = 2;
+
+/** How long a check keeps asking for newer sightings, when its activity's own timeout is longer. */
+const CHECK_TIME_MS = 10_000;
+
+/** A write that takes longer fails the attempt, which is retried: the database hangs. */
+const WRITE_DEADLINE_MS = 5_000;
 
 export interface ObjectActivityDependencies {
   objectService: ObjectServiceClient;
@@ -82,7 +89,12 @@ export function createObjectActivities({
     if (isSuperseded()) return undefined;
     if (!online) return report('offline');
     if (hasExpired(objectId, receivedAtMs)) return report('expired');
-    return report((await objects.recordSeen(objectId, new Date(receivedAtMs))) ? 'recorded' : 'already-newer');
+    const recorded = await withinDeadline(
+      objects.recordSeen(objectId, new Date(receivedAtMs)),
+      WRITE_DEADLINE_MS,
+      'the database',
+    );
+    return report(recorded ? 'recorded' : 'already-newer');
   };
 
   // A second request of a check takes a connection that no other check is waiting for: one per
@@ -107,8 +119,9 @@ export function createObjectActivities({
      */
     async checkObject(objectId: number, sightingReceivedAtMs: number): Promise<CheckReport> {
       const { info, cancellationSignal } = Context.current();
-      // Room for one more request and its write before the check's own timeout.
-      const lastRequestBy = Date.now() + info.startToCloseTimeoutMs - objectService.timeoutMs - 1_000;
+      // Room for one more request and its write before the check's time is up.
+      const checkTimeMs = Math.min(info.startToCloseTimeoutMs, CHECK_TIME_MS);
+      const lastRequestBy = Date.now() + checkTimeMs - objectService.timeoutMs - 1_000;
       /** The requests in flight, by the receipt time each answers for. */
       const requests = new Map<AbortController, number>();
       checksRunning += 1;

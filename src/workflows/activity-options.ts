@@ -16,9 +16,14 @@ const retryForever: ActivityOptions['retry'] = {
  * If the worker dies mid-check, the workflow task times out and another worker repeats it.
  */
 export const sightingCheckOptions: LocalActivityOptions = {
-  // Longer than the object service's own per-request timeout (OBJECT_SERVICE_TIMEOUT_MS in
-  // src/activities/object-service.ts), so a hung request fails in the activity first.
-  startToCloseTimeout: '10s',
+  // A check bounds itself (checkObject: 5 s per request, none started past its 10 s, a deadline
+  // on its write), so this is only a backstop, and it is long on purpose. The SDK's core leaves
+  // each attempt's start-to-close timer running after that attempt has failed, and an earlier
+  // attempt's timer then cuts a later attempt short
+  // (https://github.com/temporalio/sdk-rust/issues/1454): with 10 s, a check failing for longer
+  // than that kept being cut short after the failure ended, until its sighting expired. Retry
+  // chains shorter than this timeout are safe from it.
+  startToCloseTimeout: '2 minutes',
   // Newer sightings of the object wait behind a check in its backoff, so a check notices a
   // recovered object service or database within 2 s. That costs a failing object service at most
   // one request per check slot (OBJECT_SERVICE_MAX_CONCURRENCY) every 2 s.

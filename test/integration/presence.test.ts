@@ -117,6 +117,23 @@ describe('presence tracking on a real Temporal server and PostgreSQL', () => {
     assert.ok(gaps[2]! > gaps[0]!, `backoff grows, gaps ${gaps}`);
   });
 
+  it('recovers from failures that outlast a check, without an earlier attempt cutting the answer short', async () => {
+    const id = 204;
+    const failingForMs = 11_000;
+    let firstAttemptAt = 0;
+    behaviours.set(id, (attempt, response) => {
+      if (attempt === 1) firstAttemptAt = Date.now();
+      if (Date.now() - firstAttemptAt < failingForMs) answer(response, 503, 'overloaded');
+      else setTimeout(() => answer(response, 200, { id, online: true }), 3_000);
+    });
+    const sentAt = Date.now();
+    assert.equal((await stack.postCallback([id])).status, 202);
+    await stack.checked(id, sentAt, 60_000);
+    assert.ok((await stack.rows()).has(id));
+    const afterRecovery = (attemptTimes.get(id) ?? []).filter((time) => time - firstAttemptAt >= failingForMs);
+    assert.equal(afterRecovery.length, 1, 'the first request after the failures was answered and written');
+  });
+
   it('retries a hung request after the per-request timeout', async () => {
     const id = 202;
     behaviours.set(id, (attempt, response) => {
