@@ -41,9 +41,6 @@ export class FaultHarness {
     const harness = new FaultHarness();
     harness.dataDir = await mkdtemp(path.join(tmpdir(), 'presence-faults-'));
     harness.temporalPort = await freePort();
-    harness.apiPort = await freePort();
-    harness.workerMetricsPort = await freePort();
-    harness.workerHealthPort = await freePort();
     const [database, objectService] = await Promise.all([
       createTestDatabase(),
       startFakeObjectService({
@@ -55,6 +52,11 @@ export class FaultHarness {
     ]);
     harness.database = database;
     harness.objectService = objectService;
+    // Only now: the dev server takes free ports of its own for its internal services as it starts,
+    // and one picked before could be gone by the time the API or the worker binds it.
+    harness.apiPort = await freePort();
+    harness.workerMetricsPort = await freePort();
+    harness.workerHealthPort = await freePort();
     ({ proxy: harness.proxy, url: harness.proxiedDatabaseUrl } = await proxyDatabase(database.url, await freePort()));
     harness.direct = new Client({ connectionString: database.url });
     await harness.direct.connect();
