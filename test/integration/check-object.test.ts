@@ -13,6 +13,13 @@ import { answer, startStubObjectService, type StubObjectService } from '../suppo
 
 const TTL_MS = 30_000;
 
+/** Something one request handler waits for and another makes happen. */
+function happening(): { happened: Promise<void>; now: () => void } {
+  let now!: () => void;
+  const happened = new Promise<void>((resolve) => (now = resolve));
+  return { happened, now };
+}
+
 /**
  * The check activity against a real HTTP object service and a real PostgreSQL, run in the SDK's
  * activity environment: what it asks, what it writes, and what it reports it answered for.
@@ -131,15 +138,14 @@ describe('checkObject on PostgreSQL, with an object service over HTTP', () => {
   it('keeps two requests in flight at most: a third sighting waits for one of them to answer', async () => {
     const t0 = Date.now();
     const sightings = new HeldSightings();
-    let secondArrived!: () => void;
-    const second = new Promise<void>((resolve) => (secondArrived = resolve));
+    const secondArrived = happening();
     duringRequest.set(123, async (attempt) => {
       if (attempt === 1) {
         sightings.sight(123, t0 + 500);
-        await second;
+        await secondArrived.happened;
       } else if (attempt === 2) {
         sightings.sight(123, t0 + 600);
-        secondArrived();
+        secondArrived.now();
         await sleep(300);
       }
     });
@@ -175,16 +181,15 @@ describe('checkObject on PostgreSQL, with an object service over HTTP', () => {
   it('fails, to be retried, when its newest request fails, even though an older one answered', async () => {
     const t0 = Date.now();
     const sightings = new HeldSightings();
-    let secondAnswered!: () => void;
-    const second = new Promise<void>((resolve) => (secondAnswered = resolve));
+    const secondAnswered = happening();
     duringRequest.set(124, async (attempt) => {
       if (attempt === 1) {
         sightings.sight(124, t0 + 500);
-        await second;
+        await secondAnswered.happened;
         await sleep(100);
         return;
       }
-      secondAnswered();
+      secondAnswered.now();
       return 503;
     });
     await assert.rejects(check(sightings, 124, t0), { type: 'ObjectService.unavailable' });
