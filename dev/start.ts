@@ -11,6 +11,7 @@ import { startReaper, type Reaper } from './embedded/reaper';
 import { startTemporalDevServer } from './embedded/temporal-dev-server';
 import { exitOnFatalError, onShutdownSignal } from '../src/lifecycle';
 import { createLogger, type Logger } from '../src/logger';
+import { eventually } from './support/wait';
 
 /** Where the embedded servers keep their data; EMBEDDED_DATA_DIR moves it (the tests use their own). */
 const DATA_DIR = process.env.EMBEDDED_DATA_DIR || path.join(__dirname, '..', '.data');
@@ -154,7 +155,39 @@ async function main(): Promise<void> {
     await parts.stopAll();
     throw error;
   }
-  logger.info({ callback: `http://127.0.0.1:${config.port}/callback` }, 'presence tracker starting');
+  await announceWhenReady(config, logger, parts);
+}
+
+/** How long the API and the worker may take to say they are ready before the starter says so. */
+const READY_TIMEOUT_MS = 120_000;
+
+/** One line, once both parts answer their readiness probes: where to send callbacks and look. */
+async function announceWhenReady(config: Config, logger: Logger, parts: Parts): Promise<void> {
+  const local = (port: number, route = '') => `http://127.0.0.1:${port}${route}`;
+  const probes = [local(config.port, '/readyz'), local(config.workerHealthPort, '/readyz')];
+  try {
+    await eventually(
+      async () => {
+        if (parts.stopping) throw new Error('stopping');
+        const answers = await Promise.all(probes.map((probe) => fetch(probe).then((response) => response.ok)));
+        return answers.every(Boolean) || undefined;
+      },
+      'the API and the worker to be ready',
+      READY_TIMEOUT_MS,
+    );
+  } catch (error) {
+    if (!parts.stopping) logger.warn({ err: error }, 'not ready yet; the lines above say why');
+    return;
+  }
+  logger.info(
+    {
+      callback: local(config.port, '/callback'),
+      apiDocs: local(config.port, '/docs'),
+      ...(!config.temporalAddress && { temporalWebUi: local(TEMPORAL_UI_PORT) }),
+      rows: 'npm run studio',
+    },
+    'presence tracker ready',
+  );
 }
 
 main().catch(exitOnFatalError(createLogger('info', 'start')));

@@ -35,6 +35,14 @@ function processesNaming(text: string): string[] {
   return output.split('\n').filter((line) => line.includes(text) && !line.includes('ps -eo'));
 }
 
+function parseJson(line: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
 async function embeddedRows(): Promise<Map<number, Date>> {
   const client = new Client({ connectionString: EMBEDDED_DATABASE_URL });
   await client.connect();
@@ -87,6 +95,16 @@ describe('npm start with nothing set', () => {
   it('records callbacks in the embedded database, which Studio shows with no settings', async () => {
     system = runNpmStart(env);
     await readyOn(system, apiPort);
+    // JSON lines, as in any pipe: the one line that says where to go next.
+    const started = system;
+    const ready = await eventually(
+      async () => started.lines.map(parseJson).find((line) => line?.msg === 'presence tracker ready'),
+      'the starter to say it is ready',
+      60_000,
+    );
+    assert.equal(ready.callback, `http://127.0.0.1:${apiPort}/callback`);
+    assert.equal(ready.apiDocs, `http://127.0.0.1:${apiPort}/docs`);
+    assert.equal(ready.temporalWebUi, `http://127.0.0.1:${TEMPORAL_UI_PORT}`);
     const callback = await fetch(`http://127.0.0.1:${apiPort}/callback`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
