@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
-import type { MetricCounter } from '@temporalio/common';
+import type { MetricCounter, MetricHistogram } from '@temporalio/common';
 import type { ObjectsRepository } from '../db/objects-repository';
 import { withinDeadline } from '../deadline';
 import type { CheckOutcome, CheckReport, PresenceActivities } from '../workflows/contracts';
@@ -30,12 +30,21 @@ const CHECK_TIME_MS = 10_000;
 /** A write that takes longer fails the attempt, which is retried: the database hangs. */
 const WRITE_DEADLINE_MS = 5_000;
 
+/** What the activities measure; made once with the worker's other metrics. */
+export interface ObjectActivityMetrics {
+  /** Rows the cleanup deletes. */
+  deleted: MetricCounter;
+  /** Seconds from a sighting's receipt to the start of the request that answers for it. */
+  checkWaitSeconds: MetricHistogram;
+  /** Seconds from a sighting's receipt to the commit of its row. */
+  rowDelaySeconds: MetricHistogram;
+}
+
 export interface ObjectActivityDependencies {
   objectService: ObjectServiceClient;
   objects: ObjectsRepository;
   objectTtlSeconds: number;
-  /** Counts the rows the cleanup deletes; made once with the worker's other metrics. */
-  deletedCounter: MetricCounter;
+  metrics: ObjectActivityMetrics;
   sightings: WorkerSightings;
 }
 
@@ -44,7 +53,7 @@ export function createObjectActivities({
   objectService,
   objects,
   objectTtlSeconds,
-  deletedCounter,
+  metrics,
   sightings,
 }: ObjectActivityDependencies): Pick<PresenceActivities, 'checkObject' | 'deleteStaleObjects'> {
   // The cleanup would delete such a row at once; writing it would only break the promise that
@@ -85,6 +94,7 @@ export function createObjectActivities({
     };
     // A backlog (after an outage) must not cost the object service requests it cannot use.
     if (hasExpired(objectId, receivedAtMs)) return report('expired');
+    metrics.checkWaitSeconds.record(secondsSince(receivedAtMs));
     const { online } = await fetchStatus(objectId, cancellation);
     if (isSuperseded()) return undefined;
     if (!online) return report('offline');
@@ -94,6 +104,7 @@ export function createObjectActivities({
       WRITE_DEADLINE_MS,
       'the database',
     );
+    if (recorded) metrics.rowDelaySeconds.record(secondsSince(receivedAtMs));
     return report(recorded ? 'recorded' : 'already-newer');
   };
 
@@ -178,9 +189,11 @@ export function createObjectActivities({
     /** Uses the worker's TTL, like the checks. */
     async deleteStaleObjects(): Promise<number> {
       const deleted = await objects.deleteSeenBefore(new Date(Date.now() - objectTtlSeconds * 1000));
-      deletedCounter.add(deleted);
+      metrics.deleted.add(deleted);
       if (deleted > 0) log.info('deleted stale objects', { deleted, ttlSeconds: objectTtlSeconds });
       return deleted;
     },
   };
 }
+
+const secondsSince = (epochMs: number): number => Math.max(0, Date.now() - epochMs) / 1000;

@@ -101,6 +101,17 @@ export class ObjectServiceClient {
     return parseStatus(objectId, body);
   }
 
+  /** Requests in flight, and those waiting for one of the `connections`. */
+  load(): { inFlight: number; waiting: number } {
+    let inFlight = 0;
+    let waiting = 0;
+    for (const stats of Object.values(this.agent.stats)) {
+      inFlight += stats.running;
+      waiting += stats.size - stats.running;
+    }
+    return { inFlight, waiting };
+  }
+
   async close(): Promise<void> {
     await this.agent.close();
   }

@@ -2,6 +2,7 @@ import { Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { exitOnFatalError } from '../lifecycle';
 import { createLogger } from '../logger';
+import { WORKER_HISTOGRAM_BUCKETS } from './metrics';
 import { createWorkerProcess } from './worker-process';
 import { temporalLoggerFor } from './temporal-logger';
 
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
           bindAddress: `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.workerMetricsPort}`,
           countersTotalSuffix: true,
           useSecondsForDurations: true,
+          histogramBucketOverrides: WORKER_HISTOGRAM_BUCKETS,
         },
       },
     },

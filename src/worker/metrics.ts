@@ -1,11 +1,11 @@
+import type { MetricMeter } from '@temporalio/common';
 import { Runtime } from '@temporalio/worker';
 
 /**
  * The worker's own metrics, made once per process on the Runtime's meter, so they are exported
  * beside the Temporal SDK's on WORKER_METRICS_PORT (counters get `_total` there).
  */
-export function createWorkerMetrics() {
-  const meter = Runtime.instance().metricMeter;
+export function createWorkerMetrics(meter: MetricMeter = Runtime.instance().metricMeter) {
   return {
     handOut: {
       backlog: meter.createGauge(
@@ -45,8 +45,48 @@ export function createWorkerMetrics() {
         'Age of the oldest callback waiting in the outbox',
       ),
     },
-    objectsDeleted: meter.createCounter('presence_objects_deleted', 'objects', 'Objects deleted by the cleanup'),
+    objects: {
+      deleted: meter.createCounter('presence_objects_deleted', 'objects', 'Objects deleted by the cleanup'),
+      checkWaitSeconds: meter.createHistogram(
+        'presence_check_wait_seconds',
+        'float',
+        's',
+        "Time from a sighting's receipt to the start of the status request that answers for it",
+      ),
+      rowDelaySeconds: meter.createHistogram(
+        'presence_row_delay_seconds',
+        'float',
+        's',
+        "Time from a sighting's receipt to the commit of its row: how old last_seen is when written",
+      ),
+    },
+    objectService: {
+      requests: meter.createGauge(
+        'presence_object_service_requests',
+        'int',
+        'requests',
+        'Status requests this worker has in flight to the object service',
+      ),
+      waiting: meter.createGauge(
+        'presence_object_service_waiting',
+        'int',
+        'requests',
+        "Status requests waiting for one of this worker's connections to the object service (OBJECT_SERVICE_MAX_CONCURRENCY)",
+      ),
+    },
   };
 }
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
+
+/**
+ * Bucket bounds of our histograms in seconds, for the Runtime's Prometheus exporter (whose
+ * defaults suit milliseconds): a sighting's wait and its row's delay run from well under a
+ * second to the TTL.
+ */
+export const WORKER_HISTOGRAM_BUCKETS: Record<string, number[]> = Object.fromEntries(
+  ['presence_check_wait_seconds', 'presence_row_delay_seconds'].map((name) => [
+    name,
+    [0.1, 0.25, 0.5, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30],
+  ]),
+);

@@ -32,7 +32,7 @@ export interface TemporalWorkerConnections {
  */
 const handOutConcurrency = () => new AdaptiveConcurrency({ initial: 4, min: 2, max: 500, tolerance: 2, floorMs: 5 });
 
-/** How often the backlog gauges are brought up to date: the lag grows while nothing happens. */
+/** How often the backlog and object-service gauges are brought up to date: the lag grows while nothing happens. */
 const BACKLOG_REPORT_INTERVAL_MS = 1_000;
 
 /** The Temporal worker that runs the callback, presence and cleanup workflows and their activities. */
@@ -63,7 +63,7 @@ export async function createTemporalWorker(
         objectService,
         objects: new ObjectsRepository(db),
         objectTtlSeconds: config.objectTtlSeconds,
-        deletedCounter: metrics.objectsDeleted,
+        metrics: metrics.objects,
         sightings: dispatcher,
       }),
       handOutSightings: createHandOut({ dispatcher, metrics: metrics.handOut }),
@@ -94,6 +94,9 @@ export async function createTemporalWorker(
     const { ids, lagSeconds } = dispatcher.backlog();
     metrics.handOut.backlog.set(ids);
     metrics.handOut.lagSeconds.set(lagSeconds);
+    const { inFlight, waiting } = objectService.load();
+    metrics.objectService.requests.set(inFlight);
+    metrics.objectService.waiting.set(waiting);
   }, BACKLOG_REPORT_INTERVAL_MS);
   return {
     worker,

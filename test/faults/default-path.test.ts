@@ -119,6 +119,15 @@ describe('npm start with nothing set', () => {
       'the rows',
       60_000,
     );
+    // The worker's own histograms reach its metrics endpoint, in seconds: one write per id. Its
+    // gauges appear with their first report, a second after the worker starts.
+    const workerMetrics = await eventually(async () => {
+      const text = await (await fetch(`http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`)).text();
+      return text.includes('presence_object_service_requests') ? text : undefined;
+    }, "the worker's gauges");
+    assert.match(workerMetrics, /^presence_row_delay_seconds_count 3$/m);
+    assert.match(workerMetrics, /^presence_check_wait_seconds_bucket\{le="0\.5"\} \d+$/m);
+    assert.match(workerMetrics, /^presence_object_service_requests \d+$/m);
 
     const studioEnv = { ...process.env };
     delete studioEnv.DATABASE_URL;

@@ -3,9 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { noopMetricMeter } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createObjectActivities } from '../../src/activities';
+import { createObjectActivities, type ObjectActivityMetrics } from '../../src/activities';
 import { ObjectServiceClient } from '../../src/activities/object-service';
 import { ObjectsRepository } from '../../src/db/objects-repository';
+import { createWorkerMetrics } from '../../src/worker/metrics';
 import { connectDatabase, type Database } from '../../src/db/prisma';
 import { createTestDatabase, type TestDatabase } from '../../dev/support/database';
 import { HeldSightings } from '../support/held-sightings';
@@ -60,13 +61,17 @@ describe('checkObject on PostgreSQL, with an object service over HTTP', () => {
     sightings: HeldSightings,
     objectId: number,
     receivedAtMs: number,
-    { startToCloseTimeoutMs = 10_000, connections = 10 } = {},
+    {
+      startToCloseTimeoutMs = 10_000,
+      connections = 10,
+      metrics = createWorkerMetrics(noopMetricMeter).objects,
+    }: { startToCloseTimeoutMs?: number; connections?: number; metrics?: ObjectActivityMetrics } = {},
   ) => {
     const { checkObject } = createObjectActivities({
       objectService: new ObjectServiceClient(objectService.url, { connections }),
       objects: new ObjectsRepository(db),
       objectTtlSeconds: TTL_MS / 1000,
-      deletedCounter: noopMetricMeter.createCounter('presence_objects_deleted'),
+      metrics,
       sightings,
     });
     return new MockActivityEnvironment({ startToCloseTimeoutMs }).run(checkObject, objectId, receivedAtMs);
@@ -93,6 +98,31 @@ describe('checkObject on PostgreSQL, with an object service over HTTP', () => {
     assert.deepEqual(await check(sightings, 106, t0), { outcome: 'recorded', coversReceivedAtMs: t0 + 800 });
     assert.equal(await lastSeen(106), t0 + 800);
     assert.equal(objectService.attempts.get(106), 1);
+  });
+
+  it("measures a sighting's wait for its request, and its row's age when written", async () => {
+    const recorded = { checkWaitSeconds: [] as number[], rowDelaySeconds: [] as number[] };
+    const recording = (name: keyof typeof recorded) =>
+      Object.assign(noopMetricMeter.createHistogram(name), { record: (value: number) => recorded[name].push(value) });
+    const metrics = {
+      ...createWorkerMetrics(noopMetricMeter).objects,
+      checkWaitSeconds: recording('checkWaitSeconds'),
+      rowDelaySeconds: recording('rowDelaySeconds'),
+    };
+    duringRequest.set(109, () => sleep(300));
+    const receivedAtMs = Date.now() - 2_000;
+    await check(new HeldSightings(), 109, receivedAtMs, { metrics });
+    const [wait] = recorded.checkWaitSeconds;
+    const [delay] = recorded.rowDelaySeconds;
+    assert.equal(recorded.checkWaitSeconds.length, 1);
+    assert.ok(wait !== undefined && wait >= 2 && wait < 2.3, `waited ${wait} s`);
+    assert.equal(recorded.rowDelaySeconds.length, 1);
+    assert.ok(delay !== undefined && delay >= wait + 0.3, `row ${delay} s after receipt`);
+
+    duringRequest.delete(109);
+    await check(new HeldSightings(), 109, receivedAtMs - 1_000, { metrics });
+    assert.equal(recorded.checkWaitSeconds.length, 2, 'an older sighting is asked about too');
+    assert.equal(recorded.rowDelaySeconds.length, 1, 'but does not move the row');
   });
 
   it('answers only for its own sighting when the worker heard of none newer of that object', async () => {

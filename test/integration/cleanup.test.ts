@@ -8,10 +8,9 @@ import { HeldSightings } from '../support/held-sightings';
 import { ObjectServiceClient } from '../../src/activities/object-service';
 import { ObjectsRepository } from '../../src/db/objects-repository';
 import { CLEANUP_SCHEDULE_ID, ensureCleanupSchedule } from '../../src/worker/cleanup-schedule';
+import { createWorkerMetrics } from '../../src/worker/metrics';
 import { TestStack } from '../support/stack';
 import { eventually } from '../../dev/support/wait';
-
-const deletedCounter = noopMetricMeter.createCounter('presence_objects_deleted');
 
 describe('expiry on a real Temporal server and PostgreSQL', () => {
   let stack: TestStack;
@@ -53,7 +52,7 @@ describe('expiry on a real Temporal server and PostgreSQL', () => {
       objectService: new ObjectServiceClient('http://127.0.0.1:1'),
       objects,
       objectTtlSeconds: 10,
-      deletedCounter,
+      metrics: createWorkerMetrics(noopMetricMeter).objects,
       sightings: new HeldSightings(),
     });
     const deleted = (await new MockActivityEnvironment().run(activities.deleteStaleObjects)) as number;

@@ -64,6 +64,10 @@ const knownMetrics = new Set([
   'presence_outbox_callbacks',
   'presence_outbox_oldest_age_seconds',
   'presence_objects_deleted_total',
+  ...histogram('presence_check_wait_seconds'),
+  ...histogram('presence_row_delay_seconds'),
+  'presence_object_service_requests',
+  'presence_object_service_waiting',
   // Worker: the Temporal SDK's.
   'temporal_local_activity_total_total',
   'temporal_local_activity_execution_failed_total',
@@ -248,7 +252,7 @@ describe('monitoring setup', () => {
     }
     // The panels asked for: callbacks by outcome, ack latency, recording store, hand-out backlog
     // (ids and lag), outbox size and age, checks and their failures, deletions, coalesced and
-    // expired sightings.
+    // expired sightings, freshness (sighting to request and to row), object service load.
     for (const metric of [
       'presence_callbacks_total',
       'presence_callback_duration_seconds_bucket',
@@ -262,6 +266,10 @@ describe('monitoring setup', () => {
       'presence_objects_deleted_total',
       'presence_sightings_expired_total',
       'presence_sightings_coalesced_total',
+      'presence_check_wait_seconds_bucket',
+      'presence_row_delay_seconds_bucket',
+      'presence_object_service_requests',
+      'presence_object_service_waiting',
     ]) {
       assert.ok(used.has(metric), `a panel shows ${metric}`);
     }
