@@ -5,7 +5,9 @@ import type { ServerRequests } from './server-requests';
 interface FleetRun extends FleetResult {
   fleetSize: number;
   callbacksPerSecond: number;
-  objectService?: { requests: number };
+  objectService?: { requests: number; peakInFlight: number };
+  /** How long sightings waited for the status request that answers for them (the worker's histogram). */
+  checkWaitMs?: { p50: number; p99: number };
   serverRequests?: ServerRequests;
   cloudActions?: CloudActions;
   error?: string;
@@ -29,7 +31,10 @@ const per = (count: number | undefined, by: number | undefined) =>
  * The fleet scenarios: per system and fleet, each rate's outcome, and the highest rate at which
  * every sighted online object kept its up-to-date row with receipt-to-row p99 <= upstream + 1 s.
  */
-export function formatFleetReport(report: { results: Record<string, Record<string, unknown>> }): string | undefined {
+export function formatFleetReport(report: {
+  results: Record<string, Record<string, unknown>>;
+  settings: { maxConcurrentChecks: number };
+}): string | undefined {
   const lines: string[] = [];
   const sustained: string[] = [];
   for (const [system, scenarios] of Object.entries(report.results)) {
@@ -54,7 +59,8 @@ export function formatFleetReport(report: { results: Record<string, Record<strin
       lines.push(
         `| ${system} | ${run.fleetSize} | ${run.callbacksPerSecond}/s | ${faults} | ${run.sightingsAccepted} | ${run.acks.failed} of ${run.acks.callbacks} | ` +
           `${run.sightedOnline} | ${run.missing} | ${run.behind} | ${run.upToDateAfterS ?? '–'} | ${run.offlineRows} / ${run.notExpired} | ` +
-          `${run.receiptToRow.p50} / ${run.receiptToRow.p99} | ${run.keptUp ? 'yes' : 'no'} | ` +
+          `${run.receiptToRow.p50} / ${run.receiptToRow.p99} | ${run.checkWaitMs ? `${run.checkWaitMs.p50} / ${run.checkWaitMs.p99}` : '–'} | ` +
+          `${run.objectService?.peakInFlight ?? '–'} of ${report.settings.maxConcurrentChecks} | ${run.keptUp ? 'yes' : 'no'} | ` +
           `${checks ?? '–'} | ${per(writes, run.sightingsAccepted)} / ${per(writes, checks)} | ${per(calls, run.sightingsAccepted)} | ` +
           `${run.cloudActions ? per(run.cloudActions.total * 1000, run.sightingsAccepted) : '–'} |`,
       );
@@ -65,8 +71,8 @@ export function formatFleetReport(report: { results: Record<string, Record<strin
   }
   if (lines.length === 0) return undefined;
   return [
-    '| system | fleet | rate | faults | sightings accepted | callbacks not 2xx | sighted online (last 28 s) | no row when looked for | row behind its newest sighting | up to date, s after the last callback | rows of offline / of expired objects | receipt-to-row ms p50 / p99 | kept up | checks | server writes per sighting / per check | persistence calls per sighting | Cloud actions per 1,000 sightings |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| system | fleet | rate | faults | sightings accepted | callbacks not 2xx | sighted online (last 28 s) | no row when looked for | row behind its newest sighting | up to date, s after the last callback | rows of offline / of expired objects | receipt-to-row ms p50 / p99 | sighting to its request ms p50 / p99 | object-service requests at once, peak | kept up | checks | server writes per sighting / per check | persistence calls per sighting | Cloud actions per 1,000 sightings |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...lines,
     '',
     `Highest rate kept up (every sighted online object has its up-to-date row 7 s after the last callback, no offline or expired object has one, receipt-to-row p99 <= upstream + 1 s): ${sustained.length > 0 ? sustained.join('; ') : 'none'}`,

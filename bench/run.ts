@@ -16,6 +16,7 @@ import { ackWhileTemporalIsDown } from './outbox';
 import { ProcessMeter, round, waitForQuietMachine, type Usage } from './processes';
 import { formatReport } from './report';
 import { requestsBetween } from './server-requests';
+import { quantilesBetween } from './worker-histogram';
 import { ADMIN_URL } from '../dev/support/database';
 import {
   BaselineSystem,
@@ -387,12 +388,18 @@ async function measure(
   const busyCoresBefore = await waitForQuietMachine(settings.quietWaitS);
   await prepare();
   const serverRequestsBefore = await stack.serverRequests?.();
+  // A worker that is restarting answers nothing; the scenario then reports no wait.
+  const readCheckWait = () => stack.checkWait?.().catch(() => undefined);
+  const checkWaitBefore = await readCheckWait();
   const benchGroup = stack.inBenchProcess ? [] : [{ name: 'bench', fresh: false, pids: () => [process.pid] }];
   const meter = await ProcessMeter.start([...stack.groups, ...benchGroup]);
   const result = await run();
   const usage = await meter.stop();
   // A scenario that restarted the server restarted its counters too.
   const serverRequestsAfter = result.serverRestarted ? undefined : await stack.serverRequests?.();
+  const checkWaitAfter = await readCheckWait();
+  const checkWaitMs =
+    checkWaitBefore && checkWaitAfter && quantilesBetween(checkWaitBefore, checkWaitAfter, [0.5, 0.99]);
   const measuredCpu = Object.values(usage.groups).reduce((sum, group) => sum + group.cpuSeconds, 0);
   return {
     ...result,
@@ -400,6 +407,7 @@ async function measure(
     cpuSecondsPerThousandIds: perThousandIds(usage, result.ids),
     ...(serverRequestsBefore &&
       serverRequestsAfter && { serverRequests: requestsBetween(serverRequestsBefore, serverRequestsAfter) }),
+    ...(checkWaitMs && { checkWaitMs }),
     busyCoresBefore,
     // CPU that ran beside the measured processes: someone else's work on this shared machine.
     otherCores: round((usage.machineCpuSeconds - measuredCpu) / usage.seconds, 2),

@@ -14,6 +14,7 @@ import { proxyDatabase, type TcpProxy } from '../dev/support/tcp-proxy';
 import { eventually } from '../dev/support/wait';
 import { pidsByName, type ProcessGroup } from './processes';
 import { readServerRequests, type ServerRequests } from './server-requests';
+import { readHistogram, type Histogram } from './worker-histogram';
 
 const ROOT = path.join(__dirname, '..');
 /**
@@ -47,6 +48,8 @@ export interface RunningStack {
   groups: ProcessGroup[];
   /** The Temporal server's requests so far, under BENCH_PROFILE=1. */
   serverRequests?: () => Promise<ServerRequests>;
+  /** The project's worker: how long sightings have waited for the status request that answers for them. */
+  checkWait?: () => Promise<Histogram>;
   /** Part of it runs inside the bench process, so that process is one of `groups` already. */
   inBenchProcess?: boolean;
   stop(): Promise<void>;
@@ -147,12 +150,13 @@ export class ProjectSystem extends SystemWithDatabase {
     const server = await startBenchDevServer();
     const port = await freePort();
     const workerHealthPort = await freePort();
+    // Not the default 9464, which a running `npm start` holds.
+    const workerMetricsPort = await freePort();
     const database = faults ? await proxyDatabase(this.database.url, await freePort()) : undefined;
     const env = {
       PORT: String(port),
       WORKER_HEALTH_PORT: String(workerHealthPort),
-      // Not the default 9464, which a running `npm start` holds.
-      WORKER_METRICS_PORT: String(await freePort()),
+      WORKER_METRICS_PORT: String(workerMetricsPort),
       OBJECT_SERVICE_URL: objectServiceUrl,
       OBJECT_SERVICE_MAX_CONCURRENCY: String(MAX_CONCURRENT_CHECKS),
       DATABASE_URL: database?.url ?? this.database.url,
@@ -183,6 +187,7 @@ export class ProjectSystem extends SystemWithDatabase {
         this.postgresGroup(),
       ],
       serverRequests: server.serverRequests,
+      checkWait: () => readHistogram(`http://127.0.0.1:${workerMetricsPort}/metrics`, 'presence_check_wait_seconds'),
       temporal: server,
       faults: database && {
         database: database.proxy,
