@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { noopMetricMeter } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { AdaptiveConcurrency } from '../../src/activities/adaptive-concurrency';
@@ -32,8 +33,18 @@ describe('callback workflows on a real Temporal server', () => {
       body: JSON.stringify({ object_ids: objectIds }),
     });
 
-  const workflowExists = async (workflowId: string) =>
-    (await stack.client.workflow.count(`WorkflowId = "${workflowId}"`)).count > 0;
+  // Describe, not a visibility count: the list lags the start it would have to show.
+  const workflowExists = (workflowId: string) =>
+    stack.client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof WorkflowNotFoundError) return false;
+          throw error;
+        },
+      );
 
   it('records a callback once per Idempotency-Key, while it runs and after it finished', async () => {
     const sentAt = Date.now();
