@@ -7,10 +7,6 @@ export const MAX_IDS_PER_CALLBACK = 10_000;
 /** Room for MAX_IDS_PER_CALLBACK ids of ten digits with separators and white space. */
 export const CALLBACK_BODY_LIMIT_BYTES = 256 * 1024;
 
-export interface CallbackBody {
-  object_ids: number[];
-}
-
 export const callbackBodySchema = {
   type: 'object',
   required: ['object_ids'],
@@ -43,7 +39,10 @@ export const UNAVAILABLE = {
   message: 'the callback could not be recorded durably; nothing in it was recorded',
 } as const;
 
-/** POST /callback as validation and the OpenAPI document see it: what it takes and every answer. */
+/**
+ * POST /callback as validation and the OpenAPI document see it: what it takes and every answer.
+ * `as const`, so the route's type provider derives the body, header and reply types from it.
+ */
 export const callbackRouteSchema = {
   summary: 'Record a callback: every id gets a status check',
   description:
@@ -89,4 +88,4 @@ export const callbackRouteSchema = {
       UNAVAILABLE.message,
     ),
   },
-};
+} as const;

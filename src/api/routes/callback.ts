@@ -1,7 +1,7 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { callbackWorkflowId } from '../../callbacks/workflow-start';
 import { RecorderUnavailableError, type CallbackRecorder } from '../../callbacks/recorder';
-import { callbackRouteSchema, UNAVAILABLE, type CallbackBody } from '../callback-schema';
+import { callbackRouteSchema, UNAVAILABLE } from '../callback-schema';
 import callbackAuth from '../plugins/callback-auth';
 
 export interface CallbackRoutesOptions {
@@ -10,10 +10,13 @@ export interface CallbackRoutesOptions {
   callbackToken?: string;
 }
 
-/** POST /callback, and 405 for the other methods on it. */
-const callbackRoutes: FastifyPluginAsync<CallbackRoutesOptions> = async (app, { recorder, callbackToken }) => {
+/** POST /callback, typed from its schema, and 405 for the other methods on it. */
+const callbackRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: CallbackRoutesOptions }> = async (
+  app,
+  { recorder, callbackToken },
+) => {
   await app.register(callbackAuth, { token: callbackToken });
-  app.post<{ Body: CallbackBody; Headers: { 'idempotency-key'?: string } }>(
+  app.post(
     '/callback',
     {
       schema: {
