@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import type { CallbackRecorder } from '../../callbacks/recorder';
 
 export interface HealthRoutesOptions {
@@ -18,14 +18,17 @@ const readiness = {
 } as const;
 
 /** GET /healthz (liveness) and GET /readyz (readiness), for orchestrators. */
-const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { recorder, isDatabaseReachable }) => {
+const healthRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: HealthRoutesOptions }> = async (
+  app,
+  { recorder, isDatabaseReachable },
+) => {
   app.get(
     '/healthz',
     {
       schema: {
         summary: 'Liveness: 200 while the process lives',
         response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
-      },
+      } as const,
     },
     async () => ({ status: 'ok' }),
   );
