@@ -25,10 +25,7 @@ function cleanupScheduleOptions({ taskQueue, intervalSeconds }: CleanupScheduleS
   } satisfies ScheduleOptions;
 }
 
-/**
- * Creates the cleanup schedule, or brings an existing one to the current settings. Every worker
- * calls this at start-up, so whichever starts first creates it and the rest converge on it.
- */
+// Every worker calls this at start-up: the first creates the schedule, the rest converge on it.
 export async function ensureCleanupSchedule(client: Client, settings: CleanupScheduleSettings): Promise<void> {
   const options = cleanupScheduleOptions(settings);
   try {

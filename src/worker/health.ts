@@ -4,7 +4,6 @@ import type { HandOutBacklog } from '../activities/sighting-dispatcher';
 import type { Logger } from '../logger';
 import { probeLogController, probeLogging } from '../probe-logging';
 
-/** What the worker is before Worker.create has returned: connecting to Temporal, or setting up. */
 export type WorkerHealthState = State | 'STARTING';
 
 export interface WorkerHealthOptions {
@@ -13,7 +12,6 @@ export interface WorkerHealthOptions {
   logger: Logger;
   workerState: () => WorkerHealthState;
   isDatabaseReachable: () => Promise<boolean>;
-  /** How far behind the worker's hand-outs are; undefined until the worker exists. */
   handOutBacklog: () => HandOutBacklog | undefined;
 }
 
@@ -33,13 +31,8 @@ const readiness = {
   },
 } as const;
 
-/**
- * The worker's probes, on a port of their own: `/healthz` while the process lives, `/readyz`
- * while the worker polls its task queue and the database answers. Served from the start, before
- * Temporal is reached, so an orchestrator can tell a worker still waiting for Temporal from a
- * dead one. The readiness body also says how far behind the hand-outs are: a lagging worker is
- * still ready (it takes work and makes progress), but an operator sees that it needs help.
- */
+// Served before Temporal is reached, so a worker waiting for it is not taken for dead. A lagging
+// worker stays ready (it still makes progress); the body shows the lag to the operator.
 export async function startWorkerHealth(options: WorkerHealthOptions): Promise<{ close: () => Promise<void> }> {
   const app = Fastify({ loggerInstance: options.logger, logController: probeLogController() });
   app.register(probeLogging);

@@ -9,15 +9,13 @@ import { temporalLoggerFor } from './temporal-logger';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'worker', config.logFormat);
-  // The runtime stops the worker on SIGINT/SIGTERM: polling ends, running activities get the grace time.
+  // The Runtime, not onShutdownSignal, stops the worker: running activities get the grace time.
   Runtime.install({
     logger: temporalLoggerFor(logger),
     shutdownSignals: ['SIGINT', 'SIGTERM'],
-    // The SDK's own metrics (task latencies, slots, poll results) plus ours, for Prometheus.
     telemetryOptions: {
       metrics: {
         prometheus: {
-          // A socket address: an IPv6 host goes in brackets.
           bindAddress: `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.workerMetricsPort}`,
           countersTotalSuffix: true,
           useSecondsForDurations: true,

@@ -4,11 +4,7 @@ import { Runtime } from '@temporalio/worker';
 const CHECK_WAIT_HISTOGRAM = 'presence_check_wait_seconds';
 const ROW_DELAY_HISTOGRAM = 'presence_row_delay_seconds';
 
-/**
- * The worker's own metrics, made once per process on the Runtime's meter, so they are exported
- * beside the Temporal SDK's on WORKER_METRICS_PORT (counters get `_total` there); tests pass
- * a meter of their own.
- */
+// Once per process: on the Runtime's meter they are exported beside the SDK's (counters gain `_total`).
 export function createWorkerMetrics(meter: MetricMeter = Runtime.instance().metricMeter) {
   return {
     handOut: {
@@ -83,11 +79,7 @@ export function createWorkerMetrics(meter: MetricMeter = Runtime.instance().metr
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
 
-/**
- * Bucket bounds of our histograms in seconds, for the Runtime's Prometheus exporter (whose
- * defaults suit milliseconds): a sighting's wait and its row's delay run from well under a
- * second to the TTL.
- */
+// The Prometheus exporter's default buckets suit milliseconds.
 const SECONDS_UP_TO_THE_TTL = [0.1, 0.25, 0.5, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30];
 export const WORKER_HISTOGRAM_BUCKETS: Record<string, number[]> = {
   [CHECK_WAIT_HISTOGRAM]: SECONDS_UP_TO_THE_TTL,

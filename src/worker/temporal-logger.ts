@@ -9,7 +9,6 @@ const pinoLevel: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'>
   ERROR: 'error',
 };
 
-/** Routes the Temporal SDK's log lines (worker, workflows, activities) into the process's pino logger. */
 export function temporalLoggerFor(logger: Logger): TemporalLogger {
   const write = (level: LogLevel, message: string, meta?: LogMetadata) => logger[pinoLevel[level]](meta ?? {}, message);
   return {

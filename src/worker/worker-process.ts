@@ -14,38 +14,25 @@ import { startWorkerHealth } from './health';
 import { createWorkerMetrics } from './metrics';
 import { createTemporalWorker } from './temporal-worker';
 
-/** How long the relay waits for Temporal to start one callback's workflow. */
 const RELAY_START_DEADLINE_MS = 5_000;
 
 export interface WorkerProcessDeps {
-  /** Defaults to a logger at the configured level. */
   logger?: Logger;
-  /**
-   * false: leave the cleanup schedule alone. For tests that set up expiry themselves; a
-   * schedule of their worker would delete rows they put in on purpose.
-   */
+  /** false for tests that set up expiry themselves: the schedule would delete their rows. */
   cleanupSchedule?: boolean;
 }
 
-/** A worker process's parts: its Temporal connection, database pool, Temporal worker, outbox relay and probes. */
 export interface WorkerProcess {
-  /**
-   * Polls until the worker stops (the Runtime's shutdown signals, or shutdown()), then releases
-   * everything. Checks still running after the shutdown grace time are abandoned, not an error:
-   * their workflow tasks time out and another worker repeats them.
-   */
+  /** Settles once all is released; checks past the grace time are abandoned, and another worker repeats them. */
   run(): Promise<void>;
-  /** Stops the worker as a shutdown signal would; settles like run(), once everything is released. */
+  /** Settles like run(), once everything is released. */
   shutdown(): Promise<void>;
 }
 
-/**
- * Everything the worker process runs, from its configuration. The Runtime is not installed here:
- * it is once per process, so the entry point installs it, and a test its own or none.
- */
+// Installs no Runtime: that is once per process, for the entry point (or a test) to do.
 export async function createWorkerProcess(config: Config, deps: WorkerProcessDeps = {}): Promise<WorkerProcess> {
   const logger = deps.logger ?? createLogger(config.logLevel, 'worker', config.logFormat);
-  // Upserts take a millisecond or two; a small pool keeps up with hundreds of checks at once.
+  // Upserts are short: a small pool keeps up with hundreds of checks at once.
   const db = connectDatabase(databaseUrlOf(config), 20);
   let worker: Worker | undefined;
   let handOutBacklog: (() => HandOutBacklog) | undefined;
@@ -73,7 +60,6 @@ export async function createWorkerProcess(config: Config, deps: WorkerProcessDep
       NativeConnection.connect(temporalConnectionOptions(config)),
     );
     if (deps.cleanupSchedule ?? true) {
-      // The worker's own connection serves the schedule client too: no second connection at start-up.
       const scheduleClient = new Client({ connection, namespace: config.temporalNamespace });
       await retryUntilAvailable('Temporal', logger, () =>
         ensureCleanupSchedule(scheduleClient, {
@@ -87,7 +73,6 @@ export async function createWorkerProcess(config: Config, deps: WorkerProcessDep
     worker = temporalWorker.worker;
     handOutBacklog = temporalWorker.handOutBacklog;
     closeTemporalWorker = temporalWorker.close;
-    // The worker's connection also carries the relay's starts of callbacks the outbox took.
     const client = new Client({ connection, namespace: config.temporalNamespace });
     relay = new OutboxRelay({
       outbox: new CallbackOutbox(db),

@@ -4,13 +4,9 @@ import path from 'node:path';
 import { bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 
 const workflowsPath = require.resolve('../workflows');
-/** Written by `npm run build` next to the compiled code; never present beside the sources. */
+// Written by `npm run build`, sparing each worker start seconds of webpack; absent beside the sources.
 export const PREBUILT_BUNDLE_PATH = path.join(__dirname, '..', 'workflow-bundle.js');
 
-/**
- * The workflow code for Worker.create: the bundle made at build time when there is one, so a
- * worker starts in a second instead of spending seconds of CPU on webpack; else the sources.
- */
 export function workflowCode(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
   return existsSync(PREBUILT_BUNDLE_PATH) ? { workflowBundle: { codePath: PREBUILT_BUNDLE_PATH } } : { workflowsPath };
 }
