@@ -3,9 +3,7 @@ import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { ConfigError } from './config-error';
 
-// What a process reads before, or instead of, the service's configuration: the `.env` file, and
-// where the servers that `npm start` embeds listen. Small on purpose: prisma.config.ts and
-// `npm run studio` import it without the service's configuration and its dependencies.
+// Small on purpose: prisma.config.ts and `npm run studio` import it without the service's configuration.
 
 /** Where `npm start` runs its embedded services; parts started alone look there by default. */
 export const EMBEDDED_TEMPORAL_PORT = 7233;
@@ -18,18 +16,13 @@ export const embeddedDatabaseUrl = (port = EMBEDDED_DATABASE_PORT): string =>
   `postgresql://${EMBEDDED_DATABASE_USER}:${EMBEDDED_DATABASE_PASSWORD}@127.0.0.1:${port}/postgres`;
 export const EMBEDDED_DATABASE_URL = embeddedDatabaseUrl();
 
-/** A connection string fit for a log line. */
 export const withoutPassword = (url: string): string => {
   const shown = new URL(url);
   if (shown.password) shown.password = '***';
   return shown.toString();
 };
 
-/**
- * Reads `.env` from `directory` into `target` when the file exists. A variable already set there
- * wins over the file, unless it is empty (empty counts as unset everywhere in this service).
- * Returns the path read, or undefined when there is no such file.
- */
+// A variable already set wins over the file unless empty: empty counts as unset everywhere in this service.
 export function loadDotEnv(
   directory: string = process.cwd(),
   target: NodeJS.ProcessEnv = process.env,

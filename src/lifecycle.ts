@@ -2,10 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from './config-error';
 import type { Logger } from './logger';
 
-/**
- * Runs `shutdown` once on the first SIGINT or SIGTERM, then exits. A second signal exits at
- * once, for the operator who does not want to wait for the grace time.
- */
 export function onShutdownSignal(logger: Logger, shutdown: () => Promise<void>): void {
   let stopping = false;
   const handle = (signal: NodeJS.Signals) => {
@@ -27,10 +23,7 @@ export function onShutdownSignal(logger: Logger, shutdown: () => Promise<void>):
   process.on('SIGTERM', handle);
 }
 
-/**
- * Logs what stopped the process and exits non-zero. A ConfigError is the operator's to fix and
- * says how (it names the variable, or the port): one line, without a stack trace.
- */
+// A ConfigError already says what to fix: one line, without a stack trace.
 export function exitOnFatalError(logger: Logger) {
   return (error: unknown): never => {
     if (error instanceof ConfigError) logger.fatal(error.message);
@@ -39,11 +32,7 @@ export function exitOnFatalError(logger: Logger) {
   };
 }
 
-/**
- * Runs `attempt` until it succeeds, backing off from 0.5 s to 10 s and logging each failure: a
- * process started while Temporal is away (a restart of both, a rolling deploy) waits for it
- * instead of exiting.
- */
+// A process started while Temporal is away (a restart of both, a rolling deploy) waits instead of exiting.
 export async function retryUntilAvailable<T>(what: string, logger: Logger, attempt: () => Promise<T>): Promise<T> {
   for (let delayMs = 500; ; delayMs = Math.min(delayMs * 2, 10_000)) {
     try {

@@ -6,13 +6,8 @@ import type { AcceptedCallback } from '../workflows';
 import { RecorderUnavailableError, type CallbackRecorder } from './recorder';
 import { TemporalCallbackRecorder } from './temporal-recorder';
 
-/**
- * Records a callback in Temporal, or, when Temporal has not recorded it within `temporalWaitMs`,
- * also in the PostgreSQL outbox, from which a worker starts its workflow once Temporal answers
- * again. Whichever store records it first acknowledges the callback; both may end up with it,
- * and the workflow id chosen at receipt makes the second start a no-op. Only when neither takes
- * it within the deadline is it refused.
- */
+// Whichever store records the callback first acknowledges it. Both may end up with it: the workflow
+// id chosen at receipt makes the second start a no-op.
 export class OutboxFallbackRecorder implements CallbackRecorder {
   constructor(
     private readonly temporal: CallbackRecorder,
@@ -48,12 +43,11 @@ export class OutboxFallbackRecorder implements CallbackRecorder {
   }
 }
 
-/** How long the API waits for Temporal alone: it records a callback in a few milliseconds when well. */
+// Temporal alone records a callback in a few milliseconds when well.
 export const TEMPORAL_WAIT_MS = 300;
-/** When the API answers at the latest, recorded or not: before the sender's 1 s timeout. */
+// Before the sender's 1 s timeout.
 export const ANSWER_DEADLINE_MS = 900;
 
-/** The API's recorder: Temporal first, the outbox too once TEMPORAL_WAIT_MS has passed. */
 export function temporalOrOutboxRecorder(client: Client, taskQueue: string, db: Database): CallbackRecorder {
   return new OutboxFallbackRecorder(
     new TemporalCallbackRecorder(client, taskQueue, ANSWER_DEADLINE_MS),

@@ -10,16 +10,11 @@ export interface OutboxRelayOptions {
   start: (callback: AcceptedCallback) => Promise<void>;
   metrics: { callbacks: MetricGauge; oldestAgeSeconds: MetricGauge };
   logger: Pick<Logger, 'info' | 'warn'>;
-  /** How often an empty outbox is looked at again. */
   pollIntervalMs?: number;
   batchSize?: number;
 }
 
-/**
- * Drains the callback outbox into Temporal, oldest first, as soon as Temporal answers again.
- * Every worker runs one: it already talks to both PostgreSQL and Temporal, and relays take
- * different rows, so more workers drain faster and none is special.
- */
+// Every worker runs one: relays take different rows, so more workers drain faster and none is special.
 export class OutboxRelay {
   private readonly stopped = new AbortController();
   private running?: Promise<void>;

@@ -2,20 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { callbackWorkflow, type AcceptedCallback } from '../workflows';
 
-/**
- * Idempotency keys become part of a workflow id, which the Web UI shows and a query may quote:
- * printable ASCII without spaces or quotes keeps both plain.
- */
+// Keys become part of a workflow id that the Web UI shows and queries quote: no spaces or quotes.
 export const IDEMPOTENCY_KEY_PATTERN = '^[!#-&(-~]{1,200}$';
 
 export const callbackWorkflowId = (idempotencyKey?: string): string =>
   idempotencyKey === undefined ? `callback-${randomUUID()}` : `callback-key-${idempotencyKey}`;
 
-/**
- * Starts the callback's workflow, or does nothing when one was started under its id before (a
- * repeated Idempotency-Key, or a callback that reached both Temporal and the outbox), whether
- * that workflow still runs or has finished.
- */
+// A no-op when a workflow was ever started under the id: a repeated key, or both Temporal and the outbox.
 export async function startCallbackWorkflow(
   client: Client,
   taskQueue: string,

@@ -3,7 +3,6 @@ import type { AcceptedCallback } from '../workflows';
 
 export interface OutboxState {
   callbacks: number;
-  /** Receipt time of the oldest callback waiting; undefined when none waits. */
   oldestReceivedAt?: Date;
 }
 
@@ -13,11 +12,10 @@ interface OutboxRow {
   received_at: Date;
 }
 
-/** The `callback_outbox` table: callbacks accepted while Temporal could not record them. */
+// Callbacks accepted while Temporal could not record them.
 export class CallbackOutbox {
   constructor(private readonly db: Database) {}
 
-  /** Records the callback in one statement; a callback already waiting under its id stays as it is. */
   async add({ workflowId, objectIds, receivedAtMs }: AcceptedCallback): Promise<void> {
     await this.db.$executeRaw`
       INSERT INTO callback_outbox (workflow_id, object_ids, received_at)
@@ -25,12 +23,8 @@ export class CallbackOutbox {
       ON CONFLICT (workflow_id) DO NOTHING`;
   }
 
-  /**
-   * Hands the oldest waiting callbacks to `start` and deletes those it started, in one
-   * transaction that holds their rows locked: relays running at once take different rows, and a
-   * relay that dies before the commit leaves its rows for the next one, which starts them again
-   * under the same workflow ids (a no-op in Temporal). Returns how many were started.
-   */
+  // Rows stay locked until the delete commits: concurrent relays take different rows, and a relay that
+  // dies leaves its rows to the next, whose starts under the same workflow ids are no-ops.
   async relay(
     limit: number,
     start: (callback: AcceptedCallback) => Promise<void>,

@@ -6,10 +6,7 @@ import { connectDatabase } from './prisma';
 const projectRoot = path.join(__dirname, '..', '..');
 const migrationsDir = path.join(projectRoot, 'prisma', 'migrations');
 
-/**
- * Whether every migration in prisma/migrations is recorded as applied. Asking the table takes
- * milliseconds, where `prisma migrate deploy` spends seconds of start-up to find nothing to do.
- */
+// Asking the table is quick, where `prisma migrate deploy` spends seconds of start-up finding nothing to do.
 async function migrationsApplied(databaseUrl: string): Promise<boolean> {
   const wanted = (await readdir(migrationsDir, { withFileTypes: true }))
     .filter((entry) => entry.isDirectory())
@@ -28,12 +25,8 @@ async function migrationsApplied(databaseUrl: string): Promise<boolean> {
   }
 }
 
-/**
- * Applies pending migrations from prisma/migrations with `prisma migrate deploy`, when there are
- * any. The CLI's output is shown only when it fails: on success it is a page of banners, among
- * them a warning that the schema's datasource url is unused under the driver adapter (it is kept
- * because `prisma generate` in the "js" engine mode needs it; see prisma.config.ts).
- */
+// The CLI's output is shown only on failure: on success it is banners and a warning about the
+// datasource url, which `prisma generate` needs (see prisma.config.ts).
 export async function applyMigrations(databaseUrl: string): Promise<void> {
   if (await migrationsApplied(databaseUrl)) return;
   const cli = require.resolve('prisma/build/index.js');

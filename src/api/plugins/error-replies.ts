@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The `error` code this request was answered with, for metrics; empty when it succeeded. */
+    /** For metrics; empty when the request succeeded. */
     errorCode: string;
   }
 }
@@ -22,7 +22,6 @@ const codeByFastifyError: Record<string, string> = {
   PT_ERR_INVALID_UTF8: 'invalid_encoding',
 };
 
-/** Maps a request error to the contract's `{ error, message }` body and a status code. */
 function errorReplyFor(error: FastifyError): { statusCode: number; body: ErrorReply } {
   if (error.validation) {
     const code = error.validationContext === 'headers' ? 'invalid_header' : 'invalid_body';
@@ -38,7 +37,6 @@ function errorReplyFor(error: FastifyError): { statusCode: number; body: ErrorRe
   return { statusCode, body: { error: code, message: error.message } };
 }
 
-/** Every error and unknown route, in every part of the app, is answered in the contract's shape. */
 export default fp(
   async (app) => {
     app.decorateRequest('errorCode', '');

@@ -7,7 +7,6 @@ declare module 'fastify' {
   }
 }
 
-/** The callback API's Prometheus metrics, served at GET /metrics. */
 export class ApiMetrics {
   readonly registry = new Registry();
 
@@ -45,11 +44,7 @@ export class ApiMetrics {
   }
 }
 
-/**
- * Serves GET /metrics for Prometheus, and counts every answer of POST /callback, including the
- * ones Fastify gives before the handler runs (hence a hook on the whole app, not in the route),
- * by the error code the reply carried.
- */
+// A hook on the whole app, not in the route, also counts the answers Fastify gives before the handler.
 export default fp(
   async (app) => {
     const metrics = new ApiMetrics();

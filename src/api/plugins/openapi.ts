@@ -2,10 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fp from 'fastify-plugin';
 
-/**
- * The OpenAPI description, generated from the same schemas that validate the requests, and
- * Swagger UI at /docs. Registered before the routes, on the whole app, so it sees every one.
- */
+// Registered before the routes, on the whole app, so it sees every one.
 export default fp(
   async (app) => {
     await app.register(swagger, {

@@ -5,11 +5,8 @@ const InvalidUtf8Error = createError('PT_ERR_INVALID_UTF8', 'Body is not valid U
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/**
- * Only JSON is a callback: without this Fastify would parse text/plain bodies too. And Fastify's
- * JSON parser decodes bodies leniently, turning invalid UTF-8 into U+FFFD; a callback with broken
- * bytes is rejected instead. Parsing itself stays Fastify's (prototype-poisoning safe).
- */
+// Fastify would also parse text/plain, and would turn invalid UTF-8 into U+FFFD; both are refused.
+// Parsing itself stays Fastify's (prototype-poisoning safe).
 export default fp(
   async (app) => {
     app.removeContentTypeParser('text/plain');
