@@ -275,6 +275,14 @@ client_key_path = "${keyPath}"
         },
         /TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_CERT_DATA/,
       );
+      assertStops(
+        {
+          TEMPORAL_CONFIG_FILE: file('empty-for-both.toml', ''),
+          TEMPORAL_TLS_CLIENT_KEY_PATH: keyPath,
+          TEMPORAL_TLS_CLIENT_KEY_DATA: KEY,
+        },
+        /TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_TLS_CLIENT_KEY_DATA/,
+      );
     });
 
     it('for a malformed address, from the variable or from the profile', () => {
