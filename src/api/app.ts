@@ -10,20 +10,17 @@ import callbackRoutes from './routes/callback';
 import healthRoutes from './routes/health';
 import { probeLogController, probeLogging } from '../probe-logging';
 
-/** How long a client may take to send a whole request; a slow or stalled one is cut off then. */
+/** A slow or stalled client is cut off after this long. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 export interface AppOptions {
   recorder: CallbackRecorder;
   isDatabaseReachable: () => Promise<boolean>;
-  /** When set, callbacks must carry `Authorization: Bearer <token>`. */
   callbackToken?: string;
   requestTimeoutMs?: number;
-  /** Request logs go here; none when unset (tests). */
   logger?: FastifyBaseLogger;
 }
 
-/** The callback API's HTTP app, not yet listening. */
 export function buildApp(options: AppOptions): FastifyInstance {
   const { recorder, isDatabaseReachable, callbackToken, logger } = options;
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -44,8 +41,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
       ),
     connectionTimeout: requestTimeout,
     keepAliveTimeout: 10_000,
-    // Fastify's default coerces types ("7" → 7, null → 0); the contract wants such ids rejected.
-    // `example` is for the OpenAPI document; validation ignores it.
+    // Fastify coerces by default ("7" → 7, null → 0); the contract rejects such ids.
+    // `example` is declared only so the OpenAPI document can carry it.
     ajv: { customOptions: { coerceTypes: false, allErrors: false, keywords: ['example'] } },
   });
   app.register(strictJson);

@@ -1,13 +1,13 @@
 import { IDEMPOTENCY_KEY_PATTERN } from '../callbacks/workflow-start';
 
-/** Largest id the contract allows: the top of PostgreSQL's `integer`. */
+/** The top of PostgreSQL's `integer`. */
 export const MAX_OBJECT_ID = 2_147_483_647;
-/** The sender posts up to 200 ids; this leaves room for bursts while bounding one request's work. */
+/** The sender posts up to 200 ids; this bounds one request's work. */
 export const MAX_IDS_PER_CALLBACK = 10_000;
-/** Room for MAX_IDS_PER_CALLBACK ids of ten digits with separators and white space. */
+/** Room for MAX_IDS_PER_CALLBACK ten-digit ids with separators. */
 export const CALLBACK_BODY_LIMIT_BYTES = 256 * 1024;
 
-export const callbackBodySchema = {
+const callbackBodySchema = {
   type: 'object',
   required: ['object_ids'],
   example: { object_ids: [1, 2, 3] },
@@ -20,29 +20,24 @@ export const callbackBodySchema = {
   },
 } as const;
 
-export const errorBodySchema = {
+const errorBodySchema = {
   type: 'object',
   required: ['error', 'message'],
   properties: { error: { type: 'string' }, message: { type: 'string' } },
 } as const;
 
-/** An error answer as the OpenAPI document shows it: when it happens, and an example body. */
 const errorReply = (description: string, error: string, message: string) => ({
   ...errorBodySchema,
   description,
   example: { error, message },
 });
 
-/** The 503 body: the one answer that says nothing of the callback was kept. */
 export const UNAVAILABLE = {
   error: 'unavailable',
   message: 'the callback could not be recorded durably; nothing in it was recorded',
 } as const;
 
-/**
- * POST /callback as validation and the OpenAPI document see it: what it takes and every answer.
- * `as const`, so the route's type provider derives the body, header and reply types from it.
- */
+// `as const` so the type provider derives the handler's request and reply types from it.
 export const callbackRouteSchema = {
   summary: 'Record a callback: every id gets a status check',
   description:

@@ -8,21 +8,15 @@ import { buildApp } from './app';
 import { temporalOrOutboxRecorder } from '../callbacks/outbox-fallback-recorder';
 import { RECORDER_GRPC_RETRY } from '../callbacks/temporal-recorder';
 
-/** The callback API process: its app and the connections behind it. */
 export interface Api {
   app: FastifyInstance;
-  /** Connects on first use, so the API takes callbacks into the outbox while Temporal is away. */
+  /** Connects on first use, so callbacks go to the outbox while Temporal is away. */
   client: Client;
-  /** Listens on the configured HOST and PORT; resolves with the address. */
   listen(): Promise<string>;
-  /** Stops taking connections, waits for in-flight callbacks to be recorded, then disconnects. */
+  /** Waits for in-flight callbacks to be recorded before disconnecting. */
   close(): Promise<void>;
 }
 
-/**
- * Everything the API process runs, from its configuration: the app, recording in Temporal and,
- * while Temporal is away, in the database's outbox. `logger` defaults to one at LOG_LEVEL.
- */
 export function createApi(config: Config, { logger }: { logger?: Logger } = {}): Api {
   const client = lazyClient(config, RECORDER_GRPC_RETRY);
   // Readiness probes, and outbox inserts while Temporal is away.

@@ -10,7 +10,7 @@ export interface CallbackRoutesOptions {
   callbackToken?: string;
 }
 
-/** POST /callback, typed from its schema, and 405 for the other methods on it. */
+/** POST /callback, and 405 for the other methods on it. */
 const callbackRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: CallbackRoutesOptions }> = async (
   app,
   { recorder, callbackToken },

@@ -2,9 +2,8 @@ import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-js
 import type { CallbackRecorder } from '../../callbacks/recorder';
 
 export interface HealthRoutesOptions {
-  /** Its first choice of store (Temporal) answering makes the API ready. */
+  /** Temporal answering makes the API ready; the database alone, degraded (outbox only). */
   recorder: Pick<CallbackRecorder, 'isReachable'>;
-  /** The database answering makes it ready in a degraded way: callbacks go to the outbox alone. */
   isDatabaseReachable: () => Promise<boolean>;
 }
 
