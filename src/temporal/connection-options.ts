@@ -1,20 +1,15 @@
 import type { ConnectionOptions } from '@temporalio/client';
 import { temporalAddressOf, type Config } from '../config';
 
-/**
- * What both the client's (`Connection.connect`) and the worker's (`NativeConnection.connect`)
- * connections take: address, TLS (mTLS or not), API key and gRPC headers.
- */
+/** What both the client's `Connection.connect` and the worker's `NativeConnection.connect` take. */
 export type TemporalConnectionOptions = Pick<ConnectionOptions, 'address' | 'tls'> & {
   apiKey?: string;
   metadata?: Record<string, string>;
 };
 
 /**
- * Connection options from the configuration, which loadConfig resolved the way Temporal's own tools
- * do (TEMPORAL_ADDRESS, TEMPORAL_TLS_*, TEMPORAL_API_KEY, TEMPORAL_GRPC_META_*, TEMPORAL_PROFILE
- * ...; certificate files already read). No address configured: the embedded dev server's.
- * The namespace is not part of a connection: it is `config.temporalNamespace`.
+ * The connection loadConfig resolved (see loadTemporalSettings), or the embedded dev server's address
+ * when none is configured. The namespace is not part of a connection: it is `config.temporalNamespace`.
  */
 export function temporalConnectionOptions(config: Config): TemporalConnectionOptions {
   const options: TemporalConnectionOptions = { address: temporalAddressOf(config) };
