@@ -24,7 +24,6 @@ const TLS_FILES = [
   ['clientKey', 'TEMPORAL_TLS_CLIENT_KEY', 'client_key'],
   ['serverCACert', 'TEMPORAL_TLS_SERVER_CA_CERT', 'server_ca_cert'],
 ] as const;
-type TlsFile = (typeof TLS_FILES)[number][0];
 type Origin = (variable: string, key: string) => string;
 
 const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[^\s:/[\]]+):(\d{1,5})$/;
@@ -113,7 +112,7 @@ function describeProfileError(error: Error, fileLabel: string, profileName: stri
 
 /** Reads and parses the PEM files once, so a bad one stops start-up; keeps their bytes in `tls`. */
 function readTlsFiles(tls: ClientConfigTLS, origin: Origin, problems: string[]): void {
-  const names: Partial<Record<TlsFile, string>> = {};
+  const names: Record<string, string> = {};
   let cert: X509Certificate | undefined;
   let key: KeyObject | undefined;
   for (const [field, variable, tomlKey] of TLS_FILES) {
