@@ -15,11 +15,14 @@ import { eventually } from '../../dev/support/wait';
 export interface FaultHarnessOptions {
   /** Upstream latency range; every object is online, so every accepted id must become a row. */
   latencyMs: [number, number];
+  /** How many API and worker processes `runningSystem` starts, each on ports of its own; one each unless set. */
+  apis?: number;
+  workers?: number;
 }
 
 /**
  * The system as separate processes, each of which a test can kill: a Temporal dev server on a
- * database file, the API and the worker started like `npm run api` / `npm run worker`, a real
+ * database file, APIs and workers started like `npm run api` / `npm run worker`, a real
  * PostgreSQL database reached through a TCP proxy the test can cut, and an object service.
  */
 export class FaultHarness {
@@ -28,12 +31,12 @@ export class FaultHarness {
   proxy!: TcpProxy;
   private proxiedDatabaseUrl!: string;
   objectService!: FakeObjectService;
-  api?: PartProcess;
-  worker?: PartProcess;
-  apiPort!: number;
+  /** The parts by index, each with its own ports; `api` and `worker` are the first of each. */
+  readonly apis: Array<PartProcess | undefined> = [];
+  readonly workers: Array<PartProcess | undefined> = [];
+  private apiPorts: number[] = [];
+  private workerPorts: Array<{ metrics: number; health: number }> = [];
   private temporalPort!: number;
-  private workerMetricsPort!: number;
-  private workerHealthPort!: number;
   private dataDir!: string;
   private direct!: Client;
 
@@ -54,26 +57,43 @@ export class FaultHarness {
     harness.objectService = objectService;
     // Only now: the dev server takes free ports of its own for its internal services as it starts,
     // and one picked before could be gone by the time the API or the worker binds it.
-    harness.apiPort = await freePort();
-    harness.workerMetricsPort = await freePort();
-    harness.workerHealthPort = await freePort();
+    for (let i = 0; i < (options.apis ?? 1); i += 1) harness.apiPorts.push(await freePort());
+    for (let i = 0; i < (options.workers ?? 1); i += 1)
+      harness.workerPorts.push({ metrics: await freePort(), health: await freePort() });
     ({ proxy: harness.proxy, url: harness.proxiedDatabaseUrl } = await proxyDatabase(database.url, await freePort()));
     harness.direct = new Client({ connectionString: database.url });
     await harness.direct.connect();
     return harness;
   }
 
+  get api(): PartProcess | undefined {
+    return this.apis[0];
+  }
+
+  get worker(): PartProcess | undefined {
+    return this.workers[0];
+  }
+
   get workerMetricsUrl(): string {
-    return `http://127.0.0.1:${this.workerMetricsPort}/metrics`;
+    return this.workerMetricsUrlOf(0);
+  }
+
+  private workerMetricsUrlOf(index: number): string {
+    return `http://127.0.0.1:${this.portsOf(this.workerPorts, index).metrics}/metrics`;
   }
 
   get callbackUrl(): string {
-    return `http://127.0.0.1:${this.apiPort}/callback`;
+    return this.callbackUrls[0] as string;
   }
 
+  /** One per API, in the order of their indexes. */
+  get callbackUrls(): string[] {
+    return this.apiPorts.map((port) => `http://127.0.0.1:${port}/callback`);
+  }
+
+  /** What every part is started with; the ports of each part are added by startApi / startWorker. */
   env(): NodeJS.ProcessEnv {
     return {
-      PORT: String(this.apiPort),
       TEMPORAL_ADDRESS: `127.0.0.1:${this.temporalPort}`,
       TEMPORAL_TASK_QUEUE: 'presence-faults',
       DATABASE_URL: this.proxiedDatabaseUrl,
@@ -81,8 +101,6 @@ export class FaultHarness {
       // Long enough that nothing accepted expires before the test looks for it.
       OBJECT_TTL_SECONDS: '3600',
       CLEANUP_INTERVAL_SECONDS: '1',
-      WORKER_METRICS_PORT: String(this.workerMetricsPort),
-      WORKER_HEALTH_PORT: String(this.workerHealthPort),
     };
   }
 
@@ -103,18 +121,34 @@ export class FaultHarness {
     await exited;
   }
 
-  async startApi(): Promise<PartProcess> {
-    this.api = await PartProcess.start('api', this.env());
-    return this.api;
+  /** Starts API `index`, or starts it again on its port after the test killed it. */
+  async startApi(index = 0): Promise<PartProcess> {
+    const port = this.portsOf(this.apiPorts, index);
+    const api = await PartProcess.start('api', { ...this.env(), PORT: String(port) });
+    this.apis[index] = api;
+    return api;
   }
 
-  async startWorker(): Promise<PartProcess> {
-    this.worker = await PartProcess.start('worker', this.env());
-    return this.worker;
+  /** Starts worker `index`, or starts it again on its ports after the test killed it. */
+  async startWorker(index = 0): Promise<PartProcess> {
+    const { metrics, health } = this.portsOf(this.workerPorts, index);
+    const worker = await PartProcess.start('worker', {
+      ...this.env(),
+      WORKER_METRICS_PORT: String(metrics),
+      WORKER_HEALTH_PORT: String(health),
+    });
+    this.workers[index] = worker;
+    return worker;
+  }
+
+  private portsOf<T>(ports: T[], index: number): T {
+    const found = ports[index];
+    if (found === undefined) throw new Error(`the harness has ${ports.length} such parts, not one of index ${index}`);
+    return found;
   }
 
   async readiness(): Promise<{ status: number; body: { status?: string; temporal?: boolean; database?: boolean } }> {
-    const response = await fetch(`http://127.0.0.1:${this.apiPort}/readyz`);
+    const response = await fetch(`http://127.0.0.1:${this.portsOf(this.apiPorts, 0)}/readyz`);
     return {
       status: response.status,
       body: (await response.json()) as { status?: string; temporal?: boolean; database?: boolean },
@@ -144,9 +178,9 @@ export class FaultHarness {
     return new Map(rows.map((row) => [row.id, row.last_seen.getTime()]));
   }
 
-  /** A counter or gauge of the worker's Prometheus endpoint; undefined until the worker has set it. */
-  async workerMetric(name: string): Promise<number | undefined> {
-    const text = await (await fetch(this.workerMetricsUrl)).text();
+  /** A counter or gauge of a worker's Prometheus endpoint; undefined until the worker has set it. */
+  async workerMetric(name: string, index = 0): Promise<number | undefined> {
+    const text = await (await fetch(this.workerMetricsUrlOf(index))).text();
     const line = text
       .split('\n')
       .find((candidate) => candidate.startsWith(`${name}{`) || candidate.startsWith(`${name} `));
@@ -199,7 +233,7 @@ export class FaultHarness {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.api?.stop(), this.worker?.stop()]);
+    await Promise.all([...this.apis, ...this.workers].map((part) => part?.stop()));
     await this.direct?.end();
     await this.proxy?.cut();
     await this.server?.stop();
@@ -209,12 +243,17 @@ export class FaultHarness {
   }
 }
 
-/** Runs API and worker against a fresh harness for the enclosing `describe`, and tears it down after. */
+/** Runs the APIs and workers against a fresh harness for the enclosing `describe`, and tears it down after. */
 export function runningSystem(options: FaultHarnessOptions): () => FaultHarness {
   let harness: FaultHarness | undefined;
   before(async () => {
-    harness = await FaultHarness.start(options);
-    await Promise.all([harness.startApi(), harness.startWorker()]);
+    const started = await FaultHarness.start(options);
+    harness = started;
+    const indexes = (count = 1) => Array.from({ length: count }, (_, index) => index);
+    await Promise.all([
+      ...indexes(options.apis).map((index) => started.startApi(index)),
+      ...indexes(options.workers).map((index) => started.startWorker(index)),
+    ]);
   });
   after(() => harness?.stop());
   return () => {
