@@ -11,9 +11,9 @@ import { eventually } from '../dev/support/wait';
 /**
  * `npm run record-histories`: runs each workflow through the paths the replay test guards, on a
  * dev server of its own, and exports the histories with the temporal CLI into test/histories/.
- * Run it after a deliberate, versioned change of workflow code; keep the old fixtures as long as
- * workflows of the old shape may still be running. Names given (`npm run record-histories --
- * cleanup`) write only those fixtures.
+ * Run it after a change of workflow code. Once a release has run somewhere, keep its fixtures
+ * beside the new ones for as long as its workflows may still run. Names given (`npm run
+ * record-histories -- cleanup`) write only those fixtures.
  */
 const historiesDir = path.join(__dirname, '..', 'test', 'histories');
 

@@ -1,6 +1,5 @@
-export { AdaptiveConcurrency } from './adaptive-concurrency';
 export { createHandOut } from './hand-out';
-export { createObjectActivities, type ObjectActivityMetrics, type WorkerSightings } from './object-activities';
+export { createObjectActivities, type ObjectActivityMetrics } from './object-activities';
 export { ObjectServiceClient, ObjectServiceError } from './object-service';
-export { SightingDispatcher, type HandOutBacklog, type HandOutOutcome } from './sighting-dispatcher';
+export { SightingDispatcher, type HandOutBacklog } from './sighting-dispatcher';
 export { createSightingSignal } from './sighting-signal';

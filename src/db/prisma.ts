@@ -4,19 +4,25 @@ import { PrismaClient } from '../generated/prisma/client';
 
 export type Database = PrismaClient;
 
+/** No statement of this service takes long: one that does is a database in trouble, and its attempt is retried. */
+const STATEMENT_TIMEOUT_MS = 5_000;
+
 export function connectDatabase(databaseUrl: string, poolSize = 10): Database {
   return new PrismaClient({
-    adapter: new PrismaPg({ connectionString: databaseUrl, max: poolSize, connectionTimeoutMillis: 5_000 }),
+    adapter: new PrismaPg({
+      connectionString: databaseUrl,
+      max: poolSize,
+      connectionTimeoutMillis: 5_000,
+      statement_timeout: STATEMENT_TIMEOUT_MS,
+      // The server's timeout cannot fire when the network to it hangs.
+      query_timeout: STATEMENT_TIMEOUT_MS + 1_000,
+    }),
   });
 }
 
-/**
- * A probe must answer within the orchestrator's timeout (Compose gives it 3 s) even when the
- * database hangs instead of refusing, and the pool waits for a connection on its own, longer clock.
- */
+/** A probe must answer within the orchestrator's timeout (Compose gives it 3 s) even when the database hangs. */
 const REACHABLE_DEADLINE_MS = 2_000;
 
-/** True when the database answers a trivial query within 2 s. */
 export async function isDatabaseReachable(db: Database): Promise<boolean> {
   try {
     await withinDeadline(db.$queryRaw`SELECT 1`, REACHABLE_DEADLINE_MS, 'the database');

@@ -1,7 +1,6 @@
 import { Client } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type State } from '@temporalio/worker';
 import {
-  AdaptiveConcurrency,
   createHandOut,
   createObjectActivities,
   createSightingSignal,
@@ -13,6 +12,7 @@ import type { Config } from '../config';
 import { ObjectsRepository } from '../db/objects-repository';
 import type { Database } from '../db/prisma';
 import type { Logger } from '../logger';
+import { checkTaskQueue } from '../workflows';
 import type { WorkerMetrics } from './metrics';
 import { ensureObjectIdSearchAttribute } from './object-id-search-attribute';
 import { workflowCode } from './workflow-code';
@@ -25,85 +25,95 @@ export interface TemporalWorkerConnections {
   metrics: WorkerMetrics;
 }
 
-/**
- * Signal-with-starts the hand-outs of one worker send at once: as many as Temporal answers
- * within twice its quickest recent answer. Past that they only queue in the server, ahead of the
- * API's callback starts; on a single dev server that queue is what the acknowledgements wait in.
- */
-const handOutConcurrency = () => new AdaptiveConcurrency({ initial: 4, min: 2, max: 500, tolerance: 2, floorMs: 5 });
+/** Signal-with-starts one worker's hand-outs send at once; more only queue in the server, ahead of the API's starts. */
+const SIGNALS_IN_FLIGHT = 4;
 
-/** How often the backlog and object-service gauges are brought up to date: the lag grows while nothing happens. */
-const BACKLOG_REPORT_INTERVAL_MS = 1_000;
+/** How often the backlog and object-service gauges are brought up to date. */
+const GAUGE_INTERVAL_MS = 1_000;
 
-/** The Temporal worker that runs the callback, presence and cleanup workflows and their activities. */
+/** The workflows, the hand-outs and the cleanup on the task queue; the checks on their own, bounded by the object service's budget. */
+export interface PresenceWorker {
+  run(): Promise<void>;
+  shutdown(): void;
+  getState(): State;
+}
+
 export async function createTemporalWorker(
   config: Config,
   { connection, db, logger, metrics }: TemporalWorkerConnections,
-): Promise<{ worker: Worker; handOutBacklog: () => HandOutBacklog; close: () => Promise<void> }> {
-  // Checks mostly wait on the slow object service, so one worker runs many at once, each with its
-  // own request to the object service.
-  const maxConcurrentChecks = config.objectServiceMaxConcurrency;
-  const objectService = new ObjectServiceClient(config.objectServiceUrl, { connections: maxConcurrentChecks });
-  // The worker's own connection also carries the hand-outs' signal-with-starts.
+): Promise<{ worker: PresenceWorker; handOutBacklog: () => HandOutBacklog; close: () => Promise<void> }> {
+  const objectService = new ObjectServiceClient(config.objectServiceUrl, {
+    connections: config.objectServiceMaxConcurrency,
+  });
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const objectIdSearchAttribute = await ensureObjectIdSearchAttribute(client, config.temporalNamespace, logger);
   const dispatcher = new SightingDispatcher({
     deliver: createSightingSignal({ client, taskQueue: config.taskQueue, objectIdSearchAttribute }),
-    concurrency: handOutConcurrency(),
+    concurrency: SIGNALS_IN_FLIGHT,
     ttlMs: config.objectTtlSeconds * 1000,
     onCoalesced: (count) => metrics.handOut.coalesced.add(count),
   });
-  const worker = await Worker.create({
+  const { checkObject, deleteStaleObjects } = createObjectActivities({
+    objectService,
+    objects: new ObjectsRepository(db),
+    objectTtlSeconds: config.objectTtlSeconds,
+    metrics: metrics.objects,
+  });
+  // Past the grace time, running checks are cancelled; past the force time, the worker stops regardless.
+  const shared = {
     connection,
     namespace: config.temporalNamespace,
-    taskQueue: config.taskQueue,
-    ...workflowCode(),
-    activities: {
-      ...createObjectActivities({
-        objectService,
-        objects: new ObjectsRepository(db),
-        objectTtlSeconds: config.objectTtlSeconds,
-        metrics: metrics.objects,
-        sightings: dispatcher,
-      }),
-      handOutSightings: createHandOut({ dispatcher, metrics: metrics.handOut }),
-    },
-    // Local activities are not subject to the task queue's activity rate limit, so this
-    // per-worker slot count is what protects the object service.
-    maxConcurrentLocalActivityExecutions: maxConcurrentChecks,
-    // A workflow task stays open while its local activities run, so each check in flight holds a
-    // workflow task slot. The extra slots keep tasks without a check (a sighting arriving, an
-    // idle timer firing) from queueing behind a full set of checks.
-    maxConcurrentWorkflowTaskExecutions: maxConcurrentChecks + 100,
-    // Every new id's first workflow task comes from the shared queue, where the default of 10
-    // pollers (2 of them for that queue) waits a loaded server's round trip per task: with a
-    // burst of new ids that held dispatch to a few tasks a second. 10 on each queue fixes that.
-    // Autoscaling pollers dispatched a little faster still, but on a dev server short of CPU
-    // they slowed the API's signal-with-starts enough to turn callbacks away during a database
-    // outage (docs/performance.md).
-    workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 20 },
-    nonStickyToStickyPollRatio: 0.5,
-    // On shutdown, running checks get this long to finish; the rest are retried by another worker.
     shutdownGraceTime: '10s',
-    // Checks stuck retrying against a dead object service can keep a graceful shutdown from ever
-    // ending; past this the worker gives up on them. Their workflow tasks time out on the server
-    // and another worker repeats the checks.
     shutdownForceTime: '20s',
-  });
-  const reportBacklog = setInterval(() => {
+  } as const;
+  const workers = await Promise.all([
+    Worker.create({
+      ...shared,
+      taskQueue: config.taskQueue,
+      ...workflowCode(),
+      activities: { deleteStaleObjects, handOutSightings: createHandOut({ dispatcher, metrics: metrics.handOut }) },
+      maxConcurrentWorkflowTaskExecutions: 100,
+      // A burst of new ids' first workflow tasks comes from the shared queue, not the sticky one.
+      workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 20 },
+      nonStickyToStickyPollRatio: 0.5,
+    }),
+    Worker.create({
+      ...shared,
+      taskQueue: checkTaskQueue(config.taskQueue),
+      activities: { checkObject },
+      maxConcurrentActivityTaskExecutions: config.objectServiceMaxConcurrency,
+    }),
+  ]);
+  const gauges = setInterval(() => {
     const { ids, lagSeconds } = dispatcher.backlog();
     metrics.handOut.backlog.set(ids);
     metrics.handOut.lagSeconds.set(lagSeconds);
     const { inFlight, waiting } = objectService.load();
     metrics.objectService.requests.set(inFlight);
     metrics.objectService.waiting.set(waiting);
-  }, BACKLOG_REPORT_INTERVAL_MS);
+  }, GAUGE_INTERVAL_MS);
   return {
-    worker,
+    worker: runTogether(workers),
     handOutBacklog: () => dispatcher.backlog(),
     close: async () => {
-      clearInterval(reportBacklog);
+      clearInterval(gauges);
       await objectService.close();
     },
+  };
+}
+
+/** Runs the workers as one: when one stops, the others are stopped too. */
+function runTogether(workers: Worker[]): PresenceWorker {
+  const shutdown = () => {
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  return {
+    run: async () => {
+      const stopped = await Promise.allSettled(workers.map((worker) => worker.run().finally(shutdown)));
+      const failed = stopped.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+    shutdown,
+    getState: () => workers.map((worker) => worker.getState()).find((state) => state !== 'RUNNING') ?? 'RUNNING',
   };
 }

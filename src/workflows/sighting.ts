@@ -9,15 +9,17 @@ export interface ObjectCheckState {
   /** Receipt time of a sighting that still waits for its check. */
   pendingReceivedAtMs?: number;
   checking: boolean;
-  /** The same two times, in ISO 8601, for people reading the query in the Web UI. */
+  /** The same two times in ISO 8601, for people reading the query in the Web UI. */
   checkedReceivedAt?: string;
   pendingReceivedAt?: string;
   /** What the newest finished check found: offline, recorded, already-newer, expired or failed. */
   lastOutcome?: string;
 }
 
-/** Where an object's checks stand; shown by the Web UI's query tab and used by the tests. */
 export const checkStateQuery = defineQuery<ObjectCheckState>('checkState');
 
-/** One workflow per object id, so a repeated id joins the check already under way. */
+/** One workflow per object id, so a repeated id joins the workflow already running. */
 export const objectWorkflowId = (objectId: number): string => `object-${objectId}`;
+
+/** Checks have a queue of their own, so that hand-outs waiting on the server never take the object service's slots. */
+export const checkTaskQueue = (taskQueue: string): string => `${taskQueue}-checks`;

@@ -3,7 +3,6 @@ import { after, before, describe, it } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { noopMetricMeter } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { AdaptiveConcurrency } from '../../src/activities/adaptive-concurrency';
 import { createHandOut } from '../../src/activities/hand-out';
 import { SightingDispatcher } from '../../src/activities/sighting-dispatcher';
 import { createSightingSignal } from '../../src/activities/sighting-signal';
@@ -63,10 +62,9 @@ describe('callback workflows on a real Temporal server', () => {
   });
 
   const handOut = (objectTtlSeconds = 30) => {
-    const concurrency = new AdaptiveConcurrency({ initial: 4, min: 1, max: 8, tolerance: 2, floorMs: 5 });
     const dispatcher = new SightingDispatcher({
       deliver: createSightingSignal({ client: stack.client, taskQueue: stack.taskQueue }),
-      concurrency,
+      concurrency: 4,
       ttlMs: objectTtlSeconds * 1000,
     });
     return createHandOut({ dispatcher, metrics: { expired: noopMetricMeter.createCounter('expired') } });

@@ -4,13 +4,15 @@ import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { noopMetricMeter } from '@temporalio/common';
 import { createObjectActivities } from '../../src/activities';
-import { HeldSightings } from '../support/held-sightings';
 import { ObjectServiceClient } from '../../src/activities/object-service';
 import { ObjectsRepository } from '../../src/db/objects-repository';
 import { CLEANUP_SCHEDULE_ID, ensureCleanupSchedule } from '../../src/worker/cleanup-schedule';
 import { createWorkerMetrics } from '../../src/worker/metrics';
 import { TestStack } from '../support/stack';
 import { eventually } from '../../dev/support/wait';
+
+/** A TTL under which the test can put in rows older than the service's own, on purpose. */
+const ANY_AGE = 3_600;
 
 describe('expiry on a real Temporal server and PostgreSQL', () => {
   let stack: TestStack;
@@ -24,10 +26,10 @@ describe('expiry on a real Temporal server and PostgreSQL', () => {
 
   it('the schedule deletes stale rows and keeps fresh ones', async () => {
     const now = Date.now();
-    await objects.recordSeen(1, new Date(now - 60_000));
-    await objects.recordSeen(2, new Date(now - 31_000));
-    await objects.recordSeen(3, new Date(now - 5_000));
-    await objects.recordSeen(4, new Date(now + 60_000));
+    await objects.recordSeen(1, new Date(now - 60_000), ANY_AGE);
+    await objects.recordSeen(2, new Date(now - 31_000), ANY_AGE);
+    await objects.recordSeen(3, new Date(now - 5_000), ANY_AGE);
+    await objects.recordSeen(4, new Date(now + 60_000), ANY_AGE);
     await ensureCleanupSchedule(stack.client, { taskQueue: stack.taskQueue, intervalSeconds: 1 });
 
     await eventually(async () => ((await stack.rows()).size === 2 ? true : undefined), 'the stale rows to go');
@@ -46,14 +48,13 @@ describe('expiry on a real Temporal server and PostgreSQL', () => {
 
   it("deletes by the worker's own TTL", async () => {
     const now = Date.now();
-    await objects.recordSeen(81, new Date(now - 15_000));
-    await objects.recordSeen(82, new Date(now - 5_000));
+    await objects.recordSeen(81, new Date(now - 15_000), ANY_AGE);
+    await objects.recordSeen(82, new Date(now - 5_000), ANY_AGE);
     const activities = createObjectActivities({
       objectService: new ObjectServiceClient('http://127.0.0.1:1'),
       objects,
       objectTtlSeconds: 10,
       metrics: createWorkerMetrics(noopMetricMeter).objects,
-      sightings: new HeldSightings(),
     });
     const deleted = (await new MockActivityEnvironment().run(activities.deleteStaleObjects)) as number;
     assert.ok(deleted >= 1, `deleted ${deleted}`);

@@ -7,7 +7,6 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
-import { AdaptiveConcurrency } from '../../src/activities/adaptive-concurrency';
 import { createHandOut } from '../../src/activities/hand-out';
 import { SightingDispatcher } from '../../src/activities/sighting-dispatcher';
 import { createSightingSignal } from '../../src/activities/sighting-signal';
@@ -93,7 +92,7 @@ describe('the ObjectId search attribute on object workflows, on real Temporal de
     createHandOut({
       dispatcher: new SightingDispatcher({
         deliver: createSightingSignal({ client, taskQueue: TASK_QUEUE, objectIdSearchAttribute }),
-        concurrency: new AdaptiveConcurrency({ initial: 2, min: 1, max: 4, tolerance: 2, floorMs: 5 }),
+        concurrency: 2,
         ttlMs: 30_000,
       }),
       metrics: { expired: noopMetricMeter.createCounter('expired') },

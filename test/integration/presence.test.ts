@@ -173,11 +173,13 @@ describe('presence tracking on a real Temporal server and PostgreSQL', () => {
     const base = Date.now();
     const times = Array.from({ length: 30 }, (_, i) => new Date(base - i * 100));
     const shuffled = [...times].sort(() => Math.random() - 0.5);
-    await Promise.all(shuffled.map((time) => objects.recordSeen(500, time)));
+    await Promise.all(shuffled.map((time) => objects.recordSeen(500, time, 30)));
     assert.equal((await stack.rows()).get(500)?.getTime(), base);
-    assert.equal(await objects.recordSeen(500, new Date(base - 5_000)), false);
+    assert.equal(await objects.recordSeen(500, new Date(base - 5_000), 30), false);
     assert.equal((await stack.rows()).get(500)?.getTime(), base);
-    assert.equal(await objects.recordSeen(500, new Date(base + 1)), true);
+    assert.equal(await objects.recordSeen(500, new Date(base + 1), 30), true);
+    assert.equal(await objects.recordSeen(501, new Date(Date.now() - 30_500), 30), false, 'older than the TTL');
+    assert.equal((await stack.rows()).has(501), false);
   });
 
   it('runs nothing for an empty callback', async () => {

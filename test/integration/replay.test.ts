@@ -34,4 +34,12 @@ describe('replaying recorded workflow histories', () => {
     }
     assert.deepEqual(replayed.sort(), histories.map(({ workflowId }) => workflowId).sort());
   });
+
+  it('fails a history whose commands the workflow code no longer issues', async () => {
+    const history = JSON.parse(readFileSync(path.join(historiesDir, 'object-online.json'), 'utf8')) as ExportedHistory;
+    await assert.rejects(
+      Worker.runReplayHistory({ workflowsPath: require.resolve('../support/changed-workflow') }, history),
+      (error: Error) => error.name === 'DeterminismViolationError',
+    );
+  });
 });

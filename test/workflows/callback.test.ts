@@ -4,15 +4,12 @@ import { after, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { Client } from '@temporalio/client';
 import { noopMetricMeter } from '@temporalio/common';
-import { AdaptiveConcurrency } from '../../src/activities/adaptive-concurrency';
 import { createHandOut } from '../../src/activities/hand-out';
 import { SightingDispatcher } from '../../src/activities/sighting-dispatcher';
 import { createSightingSignal } from '../../src/activities/sighting-signal';
 import { OBJECT_ID_SEARCH_ATTRIBUTE } from '../../src/worker/object-id-search-attribute';
 import { callbackWorkflow, objectWorkflowId, type ObjectPresenceInput } from '../../src/workflows';
 import { Calls, Gate, WorkflowTestServer } from './support';
-
-const oneAtATime = () => new AdaptiveConcurrency({ initial: 1, min: 1, max: 1, tolerance: 2, floorMs: 5 });
 
 describe('callbackWorkflow on a real Temporal server, with the real hand-out', () => {
   let temporal: WorkflowTestServer;
@@ -53,7 +50,7 @@ describe('callbackWorkflow on a real Temporal server, with the real hand-out', (
           objectIdSearchAttribute: OBJECT_ID_SEARCH_ATTRIBUTE,
         }),
         // One signal at a time, so that the checkpoint at the failure is exactly the ids before it.
-        concurrency: oneAtATime(),
+        concurrency: 1,
         ttlMs: 30_000,
       }),
       metrics: { expired: noopMetricMeter.createCounter('expired') },
@@ -109,7 +106,7 @@ describe('callbackWorkflow on a real Temporal server, with the real hand-out', (
     const handOut = createHandOut({
       dispatcher: new SightingDispatcher({
         deliver: createSightingSignal({ client, taskQueue: objectsQueue }),
-        concurrency: oneAtATime(),
+        concurrency: 1,
         ttlMs: 30_000,
       }),
       metrics: { expired: noopMetricMeter.createCounter('expired') },

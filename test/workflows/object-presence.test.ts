@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { CheckOutcome, CheckReport } from '../../src/workflows';
+import type { CheckOutcome } from '../../src/workflows';
 import { checkStateQuery, objectPresenceWorkflow, objectWorkflowId, sightedSignal } from '../../src/workflows';
 import { eventually } from '../../dev/support/wait';
 import { Calls, Gate, IDLE_MS, sight, sleep, WorkflowTestServer } from './support';
@@ -14,20 +14,14 @@ interface Check {
   runId: string;
 }
 
-/**
- * A checkObject stub: records each check, and lets the test decide how each one ends. A bare
- * outcome answers for the check's own sighting.
- */
-function checkStub(
-  outcome: (check: Check, index: number) => CheckOutcome | CheckReport | Promise<CheckOutcome | CheckReport>,
-) {
+/** A checkObject stub: records each check, and lets the test decide how each one ends. */
+function checkStub(outcome: (check: Check, index: number) => CheckOutcome | Promise<CheckOutcome>) {
   const calls = new Calls<Check>();
   const activities = {
-    async checkObject(objectId: number, receivedAtMs: number): Promise<CheckReport> {
+    async checkObject(objectId: number, receivedAtMs: number): Promise<CheckOutcome> {
       const check = { objectId, receivedAtMs, runId: String(Context.current().info.workflowExecution?.runId) };
       calls.record(check);
-      const result = await outcome(check, calls.list.length - 1);
-      return typeof result === 'string' ? { outcome: result, coversReceivedAtMs: receivedAtMs } : result;
+      return outcome(check, calls.list.length - 1);
     },
   };
   return { calls, activities };
@@ -46,52 +40,34 @@ describe('objectPresenceWorkflow on a real Temporal server, checks stubbed', () 
   });
   after(() => temporal?.stop());
 
-  it('coalesces sightings that arrive during a check into one more check of the newest', async () => {
+  it('checks a sighting that comes in during a check beside it, and lets only the newest of the rest wait', async () => {
     const objectId = nextObjectId++;
-    const firstCheck = new Gate<CheckOutcome>();
-    const { calls, activities } = checkStub((_check, index) => (index === 0 ? firstCheck.promise : 'recorded'));
+    const gates = [new Gate<CheckOutcome>(), new Gate<CheckOutcome>()];
+    const { calls, activities } = checkStub((_check, index) => gates[index]?.promise ?? 'recorded');
     await temporal.withWorker(activities, async (taskQueue) => {
       const t0 = Date.now();
       const handle = await sight(temporal.client, taskQueue, objectId, t0);
       await calls.reach(1);
-      // The newest is not the last one sent: the newest receipt time wins, not the latest signal.
-      for (const receivedAtMs of [t0 + 100, t0 + 300, t0 + 200, t0 + 300, t0 + 100]) {
+      await handle.signal(sightedSignal, t0 + 200);
+      await calls.reach(2);
+      // Two checks run; of these, one waits: the newest, not the last one sent. Those no newer
+      // than the running check's sighting are answered by it.
+      for (const receivedAtMs of [t0 + 300, t0 + 500, t0 + 400, t0 + 100, t0 + 200]) {
         await handle.signal(sightedSignal, receivedAtMs);
       }
-      firstCheck.open('recorded');
-      await handle.result();
-      assert.deepEqual(
-        calls.list.map(({ receivedAtMs }) => receivedAtMs),
-        [t0, t0 + 300],
-      );
-    });
-  });
-
-  it('takes a sighting as checked when a check reports it covered it, and checks a newer one', async () => {
-    const objectId = nextObjectId++;
-    const firstCheck = new Gate<CheckReport>();
-    const { calls, activities } = checkStub((_check, index) => (index === 0 ? firstCheck.promise : 'recorded'));
-    await temporal.withWorker(activities, async (taskQueue) => {
-      const t0 = Date.now();
-      const handle = await sight(temporal.client, taskQueue, objectId, t0);
-      await calls.reach(1);
-      // Its worker had heard of this sighting when the check's request started (a hand-out
-      // registers it before its signal is delivered), so the check answered for it.
-      await handle.signal(sightedSignal, t0 + 300);
-      firstCheck.open({ outcome: 'recorded', coversReceivedAtMs: t0 + 300 });
       await eventually(async () => {
         const state = await handle.query(checkStateQuery);
-        return state.checkedReceivedAtMs === t0 + 300 && !state.checking ? state : undefined;
-      }, 'the check to report what it covered');
-      // Signalled again later (a hand-out retried on another worker): still covered.
-      await handle.signal(sightedSignal, t0 + 200);
-      await handle.signal(sightedSignal, t0 + 300);
-      await handle.signal(sightedSignal, t0 + 400);
-      await calls.reach(2);
+        return state.pendingReceivedAtMs === t0 + 500 ? state : undefined;
+      }, 'the newest sighting to wait');
+      await sleep(300);
+      assert.equal(calls.list.length, 2, 'at most two checks at once');
+      gates[1]!.open('recorded');
+      await calls.reach(3);
+      gates[0]!.open('recorded');
       await handle.result();
       assert.deepEqual(
-        calls.list.map(({ receivedAtMs }) => receivedAtMs),
-        [t0, t0 + 400],
+        calls.list.map(({ receivedAtMs }) => receivedAtMs - t0),
+        [0, 200, 500],
       );
     });
   });
@@ -182,7 +158,7 @@ describe('objectPresenceWorkflow on a real Temporal server, checks stubbed', () 
     });
   });
 
-  it('checks a sighting that came in while a check failed for good, instead of failing', async () => {
+  it("when an older check fails for good, a newer sighting's check answers for the object", async () => {
     const objectId = nextObjectId++;
     const t0 = Date.now();
     const failing = new Gate<CheckOutcome>();
@@ -191,47 +167,15 @@ describe('objectPresenceWorkflow on a real Temporal server, checks stubbed', () 
       const handle = await sight(temporal.client, taskQueue, objectId, t0);
       await calls.reach(1);
       await handle.signal(sightedSignal, t0 + 1);
+      await calls.reach(2);
       failing.fail(rejected());
-
-      // A check shorter than a workflow task: the server turns down the workflow's failure
-      // because a sighting is waiting unread, and the workflow, run again with both sightings,
-      // coalesces them into one check of the newer.
       await handle.result();
       assert.equal((await handle.describe()).status.name, 'COMPLETED');
-      const checked = calls.list.map(({ receivedAtMs }) => receivedAtMs);
-      assert.equal(checked.at(-1), t0 + 1, `checked ${checked.join(', ')}`);
-      assert.equal(checked.filter((receivedAtMs) => receivedAtMs === t0 + 1).length, 1);
+      assert.equal((await handle.query(checkStateQuery)).lastOutcome, 'offline');
     });
   });
 
-  it('after a long check fails for good, goes on to the sighting that waited behind it', async () => {
-    const objectId = nextObjectId++;
-    const t0 = Date.now();
-    const failing = new Gate<CheckOutcome>();
-    const { calls, activities } = checkStub(({ receivedAtMs }) => (receivedAtMs === t0 ? failing.promise : 'offline'));
-    await temporal.withWorker(activities, async (taskQueue) => {
-      // A check that outlasts most of a workflow task's timeout (retries against a struggling
-      // object service, say) lets the workflow take in sightings while it runs. A one-second
-      // timeout brings that about in a second instead of eight.
-      const handle = await sight(temporal.client, taskQueue, objectId, t0, { workflowTaskTimeout: '1s' });
-      await calls.reach(1);
-      await handle.signal(sightedSignal, t0 + 1);
-      await eventually(async () => {
-        const state = await handle.query(checkStateQuery);
-        return state.checking && state.pendingReceivedAtMs === t0 + 1 ? true : undefined;
-      }, 'the workflow to hold the newer sighting while the check runs');
-      failing.fail(rejected());
-
-      await handle.result();
-      assert.equal((await handle.describe()).status.name, 'COMPLETED');
-      assert.deepEqual(
-        calls.list.map(({ receivedAtMs }) => receivedAtMs),
-        [t0, t0 + 1],
-      );
-    });
-  });
-
-  it('fails, visibly, when a check fails for good and no newer sighting waits', async () => {
+  it('fails, visibly, when its newest check fails for good', async () => {
     const objectId = nextObjectId++;
     const { calls, activities } = checkStub(() => Promise.reject(rejected()));
     await temporal.withWorker(activities, async (taskQueue) => {
