@@ -63,7 +63,7 @@ export function formatReport(report: Report): string {
         : best,
     undefined,
   );
-  const systems = ['project', 'baseline', ...floors];
+  const systems = ['project', ...(report.results['project-before'] ? ['project-before'] : []), 'baseline', ...floors];
   const referenceSystem: Record<Reference, System | undefined> = { baseline: 'baseline', floor: bestFloor };
   const ratioOf = (reference: Reference, dottedPath: string): string => {
     const referenceName = referenceSystem[reference];

@@ -496,7 +496,11 @@ async function main(): Promise<void> {
   const onlySystems = process.env.BENCH_SYSTEMS?.split(',');
   const systems: Array<SystemUnderTest | EngineFloorSystem> = [];
   const floors = settings.engineFloorSenders.map((senders) => new EngineFloorSystem(senders));
-  for (const system of [new ProjectSystem(), new BaselineSystem(), ...floors]) {
+  // BENCH_BEFORE_ROOT: another checkout, built, measured as `project-before` beside this one.
+  const before = process.env.BENCH_BEFORE_ROOT
+    ? [new ProjectSystem('project-before', process.env.BENCH_BEFORE_ROOT)]
+    : [];
+  for (const system of [new ProjectSystem(), ...before, new BaselineSystem(), ...floors]) {
     const picked =
       onlySystems?.includes(system.name) ||
       (system instanceof EngineFloorSystem && onlySystems?.includes('engine-floor'));
@@ -508,6 +512,7 @@ async function main(): Promise<void> {
     startedAt: new Date().toISOString(),
     commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(),
     ...(process.env.BENCH_PROJECT_ROOT && { projectRoot: process.env.BENCH_PROJECT_ROOT }),
+    ...(process.env.BENCH_BEFORE_ROOT && { beforeRoot: process.env.BENCH_BEFORE_ROOT }),
     machine: await machine(ADMIN_URL),
     settings,
     results: Object.fromEntries(systems.map((system) => [system.name, {}])) as Record<string, Record<string, unknown>>,
@@ -521,7 +526,9 @@ async function main(): Promise<void> {
         const run =
           system instanceof EngineFloorSystem
             ? onFloor && (() => runOnEngineFloor(system, onFloor))
-            : (!scenario.systems || scenario.systems.includes(system.name)) && (() => runScenario(system, scenario));
+            : (!scenario.systems ||
+                scenario.systems.includes(system.name === 'project-before' ? 'project' : system.name)) &&
+              (() => runScenario(system, scenario));
         if (!run) continue;
         console.error(`bench: ${scenario.name} on ${system.name}…`);
         try {

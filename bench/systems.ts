@@ -81,7 +81,7 @@ export interface StackOptions {
 }
 
 export interface SystemUnderTest {
-  readonly name: 'project' | 'baseline';
+  readonly name: 'project' | 'project-before' | 'baseline';
   /** A fresh stack on an empty table; the object service is the scenario's. */
   start(objectServiceUrl: string, scenario: string, options: StackOptions): Promise<RunningSystem>;
   close(): Promise<void>;
@@ -92,7 +92,7 @@ export interface SystemUnderTest {
  * anew, so no scenario inherits another's backlog and each process's VmHWM is its scenario's peak.
  */
 abstract class SystemWithDatabase implements SystemUnderTest {
-  abstract readonly name: 'project' | 'baseline';
+  abstract readonly name: SystemUnderTest['name'];
   protected database!: TestDatabase;
 
   async open(): Promise<this> {
@@ -138,8 +138,15 @@ abstract class SystemWithDatabase implements SystemUnderTest {
 
 /** This project as `npm start` runs it: an embedded dev server on SQLite, `node dist/...` processes. */
 export class ProjectSystem extends SystemWithDatabase {
-  readonly name = 'project';
   private readonly taskQueue = 'presence-bench';
+
+  /** `root`: the checkout whose `dist/` runs, so that two commits can take turns in one run. */
+  constructor(
+    readonly name: 'project' | 'project-before' = 'project',
+    private readonly root = PROJECT_ROOT,
+  ) {
+    super();
+  }
 
   async start(
     objectServiceUrl: string,
@@ -173,7 +180,7 @@ export class ProjectSystem extends SystemWithDatabase {
       api: { script: 'dist/api/main.js', readyz: `http://127.0.0.1:${port}/readyz`, starts: 0 },
     };
     const spawnPart = (part: keyof typeof parts) =>
-      spawnNode([parts[part].script], env, `project-${scenario}-${part}${parts[part].starts++ || ''}`, PROJECT_ROOT);
+      spawnNode([parts[part].script], env, `${this.name}-${scenario}-${part}${parts[part].starts++ || ''}`, this.root);
     let worker = spawnPart('worker');
     let api = spawnPart('api');
     await Promise.all([waitForHttp(parts.worker.readyz), waitForHttp(parts.api.readyz)]);
