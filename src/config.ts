@@ -1,4 +1,5 @@
 import { cleanEnv, host, makeValidator, port, str, url, type CleanedEnv } from 'envalid';
+import { OBJECT_SERVICE_TIMEOUT_MS } from './activities/object-service';
 import { ConfigError } from './config-error';
 import { EMBEDDED_DATABASE_URL, EMBEDDED_TEMPORAL_ADDRESS, loadDotEnv } from './defaults';
 import { loadTemporalSettings } from './temporal/connection-settings';
@@ -10,6 +11,14 @@ const positiveInteger = makeValidator<number>((input) => {
   const value = Number(input);
   if (!/^\s*\d+\s*$/.test(input) || !Number.isSafeInteger(value) || value <= 0) {
     throw new Error(`expected a positive whole number, got "${input}"`);
+  }
+  return value;
+});
+
+const wholeSeconds = makeValidator<number>((input) => {
+  const value = Number(input);
+  if (!/^\s*\d+\s*$/.test(input) || !Number.isSafeInteger(value)) {
+    throw new Error(`expected a whole number of seconds, got "${input}"`);
   }
   return value;
 });
@@ -46,6 +55,7 @@ const specification = {
   TEMPORAL_TASK_QUEUE: str({ default: 'presence' }),
   OBJECT_TTL_SECONDS: positiveInteger({ default: 30 }),
   CLEANUP_INTERVAL_SECONDS: positiveInteger({ default: 3 }),
+  MIN_CHECK_INTERVAL_SECONDS: wholeSeconds({ default: 0, desc: 'Each object checked at most once per this; 0: off' }),
   LOG_LEVEL: str({ default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
   LOG_FORMAT: str({ default: 'auto', choices: LOG_FORMATS, desc: 'auto: readable in a terminal, JSON elsewhere' }),
   CALLBACK_TOKEN: str({ default: undefined, desc: 'When set, callbacks need Authorization: Bearer <token>' }),
@@ -76,6 +86,18 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env) {
       for (const [name, error] of Object.entries(errors)) problems.push(`${name}: ${error?.message}`);
     },
   });
+  // A still-sighted object's next check must land before its row lapses: a TTL less one answer and a cleanup.
+  const maxCheckIntervalSeconds = () =>
+    env.OBJECT_TTL_SECONDS - OBJECT_SERVICE_TIMEOUT_MS / 1000 - env.CLEANUP_INTERVAL_SECONDS;
+  if (
+    problems.length === 0 &&
+    env.MIN_CHECK_INTERVAL_SECONDS > 0 &&
+    env.MIN_CHECK_INTERVAL_SECONDS >= maxCheckIntervalSeconds()
+  ) {
+    problems.push(
+      `MIN_CHECK_INTERVAL_SECONDS: ${env.MIN_CHECK_INTERVAL_SECONDS} leaves no time to check a sighted object before its row lapses; it must be below ${maxCheckIntervalSeconds()} (OBJECT_TTL_SECONDS less ${OBJECT_SERVICE_TIMEOUT_MS / 1000} s for an answer and CLEANUP_INTERVAL_SECONDS)`,
+    );
+  }
   const temporal = loadTemporalSettings(present, problems);
   if (problems.length > 0 || !temporal) throw new ConfigError(`Invalid configuration. ${problems.join('; ')}`);
   return {
@@ -99,6 +121,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env) {
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     objectTtlSeconds: env.OBJECT_TTL_SECONDS,
     cleanupIntervalSeconds: env.CLEANUP_INTERVAL_SECONDS,
+    minCheckIntervalSeconds: env.MIN_CHECK_INTERVAL_SECONDS,
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,
     callbackToken: env.CALLBACK_TOKEN,

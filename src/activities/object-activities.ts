@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { MetricCounter, MetricHistogram } from '@temporalio/common';
 import type { ObjectsRepository } from '../db/objects-repository';
-import type { CheckOutcome, PresenceActivities } from '../workflows/contracts';
+import type { CheckOutcome, CheckResult, PresenceActivities } from '../workflows/contracts';
 import { ObjectServiceError, type ObjectServiceClient } from './object-service';
 
 export interface ObjectActivityMetrics {
@@ -26,17 +26,26 @@ export function createObjectActivities({
   objects,
   objectTtlSeconds,
   metrics,
-}: ObjectActivityDependencies): Pick<PresenceActivities, 'checkObject' | 'deleteStaleObjects'> {
+}: ObjectActivityDependencies): Pick<PresenceActivities, 'checkObject' | 'recordSighting' | 'deleteStaleObjects'> {
   const hasExpired = (receivedAtMs: number): boolean => receivedAtMs <= Date.now() - objectTtlSeconds * 1000;
 
+  const recordSighting = async (objectId: number, receivedAtMs: number): Promise<CheckOutcome> => {
+    if (await objects.recordSeen(objectId, new Date(receivedAtMs), objectTtlSeconds)) {
+      metrics.rowDelaySeconds.record(secondsSince(receivedAtMs));
+      return 'recorded';
+    }
+    return hasExpired(receivedAtMs) ? 'expired' : 'already-newer';
+  };
+
   return {
-    async checkObject(objectId: number, receivedAtMs: number): Promise<CheckOutcome> {
+    async checkObject(objectId: number, receivedAtMs: number): Promise<CheckResult> {
       // After an outage, a backlog of old sightings must not cost the object service requests.
       if (hasExpired(receivedAtMs)) {
         log.info('sighting expired before its check; not recorded', { objectId, receivedAtMs });
-        return 'expired';
+        return { outcome: 'expired' };
       }
       metrics.checkWaitSeconds.record(secondsSince(receivedAtMs));
+      const askedAtMs = Date.now();
       let online: boolean;
       try {
         ({ online } = await objectService.fetchStatus(objectId, Context.current().cancellationSignal));
@@ -48,13 +57,10 @@ export function createObjectActivities({
           nonRetryable: !error.retryable,
         });
       }
-      if (!online) return 'offline';
-      if (await objects.recordSeen(objectId, new Date(receivedAtMs), objectTtlSeconds)) {
-        metrics.rowDelaySeconds.record(secondsSince(receivedAtMs));
-        return 'recorded';
-      }
-      return hasExpired(receivedAtMs) ? 'expired' : 'already-newer';
+      return { outcome: online ? await recordSighting(objectId, receivedAtMs) : 'offline', askedAtMs };
     },
+
+    recordSighting,
 
     async deleteStaleObjects(): Promise<number> {
       const deleted = await objects.deleteSeenBefore(objectTtlSeconds);

@@ -7,6 +7,8 @@ export interface SightingDispatcherOptions {
   ttlMs: number;
   /** Told of sightings that needed no signal of their own. */
   onCoalesced?: (count: number) => void;
+  /** How long after a delivery the id's next signal waits (MIN_CHECK_INTERVAL_SECONDS); 0: it waits only its turn. */
+  restMs?: number;
 }
 
 export interface HandOutWatch {
@@ -67,6 +69,8 @@ interface Waiter {
 export class SightingDispatcher {
   /** Ids waiting for their turn, first queued first, with the hand-outs that wait for each. */
   private readonly queued = new Map<number, Waiter[]>();
+  /** Ids delivered less than `restMs` ago, with the hand-outs that wait for their next turn. */
+  private readonly resting = new Map<number, Waiter[]>();
   private readonly inFlight = new Set<number>();
   /** Per id, the newest receipt time delivered; kept a TTL, after which it covers only expired sightings. */
   private readonly delivered = new Map<number, number>();
@@ -80,6 +84,7 @@ export class SightingDispatcher {
     return new Promise<number>((resolve, reject) => {
       if (watch.signal.aborted) return reject(watch.signal.reason);
       if (objectIds.length === 0) return resolve(0);
+      this.forgetOldDeliveries(Date.now());
       const onAbort = () => handOut.end({ error: watch.signal.reason });
       const handOut = new HandOut(receivedAtMs, objectIds.length, watch.onDone, (expired, failure) => {
         this.handOuts.delete(handOut);
@@ -90,7 +95,11 @@ export class SightingDispatcher {
       this.handOuts.add(handOut);
       watch.signal.addEventListener('abort', onAbort, { once: true });
       objectIds.forEach((objectId, index) => {
-        const waiters = this.queued.get(objectId);
+        if (receivedAtMs <= (this.delivered.get(objectId) ?? -Infinity)) {
+          this.options.onCoalesced?.(1);
+          return handOut.done(index, false);
+        }
+        const waiters = this.resting.get(objectId) ?? this.queued.get(objectId);
         if (waiters) waiters.push({ handOut, index });
         else this.queued.set(objectId, [{ handOut, index }]);
       });
@@ -103,6 +112,7 @@ export class SightingDispatcher {
     for (const { receivedAtMs } of this.handOuts) oldest = Math.min(oldest, receivedAtMs);
     let ids = this.queued.size;
     for (const objectId of this.inFlight) if (!this.queued.has(objectId)) ids += 1;
+    for (const waiters of this.resting.values()) if (waiters.length > 0) ids += 1;
     return { ids, lagSeconds: oldest === Infinity ? 0 : Math.max(0, now - oldest) / 1000 };
   }
 
@@ -138,10 +148,12 @@ export class SightingDispatcher {
     }
     if (toSend.length === 0) return;
     this.inFlight.add(objectId);
+    let arrived = false;
     this.options
       .deliver(objectId, newest)
       .then(
         () => {
+          arrived = true;
           this.delivered.set(objectId, Math.max(newest, this.delivered.get(objectId) ?? -Infinity));
           if (toSend.length > 1) this.options.onCoalesced?.(toSend.length - 1);
           for (const { handOut, index } of toSend) handOut.done(index, false);
@@ -153,8 +165,21 @@ export class SightingDispatcher {
       )
       .finally(() => {
         this.inFlight.delete(objectId);
+        if (arrived && this.options.restMs) this.rest(objectId, this.options.restMs);
         this.pump();
       });
+  }
+
+  /** What comes in for the id, and what came while its signal was in flight, waits until the rest is over. */
+  private rest(objectId: number, ms: number): void {
+    this.resting.set(objectId, this.queued.get(objectId) ?? []);
+    this.queued.delete(objectId);
+    setTimeout(() => {
+      const waiters = this.resting.get(objectId) ?? [];
+      this.resting.delete(objectId);
+      if (waiters.length > 0) this.queued.set(objectId, waiters);
+      this.pump();
+    }, ms).unref();
   }
 
   private forgetOldDeliveries(now: number): void {

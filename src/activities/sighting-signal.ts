@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
-import { objectPresenceWorkflow, objectWorkflowId, sightedSignal } from '../workflows';
+import { objectPresenceWorkflow, objectWorkflowId, sightedSignal, type CheckInterval } from '../workflows';
 
 export interface SightingSignalOptions {
   client: Client;
@@ -11,15 +11,17 @@ export interface SightingSignalOptions {
    * the namespace lacks it: a start with an unregistered attribute fails, and would fail forever.
    */
   objectIdSearchAttribute?: SearchAttributeKey<typeof SearchAttributeType.INT>;
+  /** Given to each object workflow it starts; a running one keeps its own until its next run. */
+  interval?: CheckInterval;
 }
 
 /** Signals a sighting into its object's workflow, starting the workflow if none runs. */
-export function createSightingSignal({ client, taskQueue, objectIdSearchAttribute }: SightingSignalOptions) {
+export function createSightingSignal({ client, taskQueue, objectIdSearchAttribute, interval }: SightingSignalOptions) {
   return (objectId: number, receivedAtMs: number) =>
     client.workflow.signalWithStart(objectPresenceWorkflow, {
       workflowId: objectWorkflowId(objectId),
       taskQueue,
-      args: [{ objectId }],
+      args: [{ objectId, interval }],
       staticSummary: `Object ${objectId}`,
       // Only a start applies it; continue-as-new carries it into the object's next runs.
       typedSearchAttributes: objectIdSearchAttribute && [{ key: objectIdSearchAttribute, value: objectId }],

@@ -1,9 +1,10 @@
 import { Client } from '@temporalio/client';
-import { NativeConnection, Worker, type State } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import {
   createHandOut,
   createObjectActivities,
   createSightingSignal,
+  OBJECT_SERVICE_TIMEOUT_MS,
   ObjectServiceClient,
   SightingDispatcher,
   type HandOutBacklog,
@@ -12,7 +13,7 @@ import type { Config } from '../config';
 import { ObjectsRepository } from '../db/objects-repository';
 import type { Database } from '../db/prisma';
 import type { Logger } from '../logger';
-import { checkTaskQueue } from '../workflows';
+import type { CheckInterval } from '../workflows';
 import type { WorkerMetrics } from './metrics';
 import { ensureObjectIdSearchAttribute } from './object-id-search-attribute';
 import { workflowCode } from './workflow-code';
@@ -31,59 +32,49 @@ const SIGNALS_IN_FLIGHT = 4;
 /** How often the backlog and object-service gauges are brought up to date. */
 const GAUGE_INTERVAL_MS = 1_000;
 
-/** The workflows, the hand-outs and the cleanup on the task queue; the checks on their own, bounded by the object service's budget. */
-export interface PresenceWorker {
-  run(): Promise<void>;
-  shutdown(): void;
-  getState(): State;
-}
-
 export async function createTemporalWorker(
   config: Config,
   { connection, db, logger, metrics }: TemporalWorkerConnections,
-): Promise<{ worker: PresenceWorker; handOutBacklog: () => HandOutBacklog; close: () => Promise<void> }> {
+): Promise<{ worker: Worker; handOutBacklog: () => HandOutBacklog; close: () => Promise<void> }> {
   const objectService = new ObjectServiceClient(config.objectServiceUrl, {
     connections: config.objectServiceMaxConcurrency,
   });
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const objectIdSearchAttribute = await ensureObjectIdSearchAttribute(client, config.temporalNamespace, logger);
+  const interval = checkInterval(config);
   const dispatcher = new SightingDispatcher({
-    deliver: createSightingSignal({ client, taskQueue: config.taskQueue, objectIdSearchAttribute }),
+    deliver: createSightingSignal({ client, taskQueue: config.taskQueue, objectIdSearchAttribute, interval }),
     concurrency: SIGNALS_IN_FLIGHT,
     ttlMs: config.objectTtlSeconds * 1000,
     onCoalesced: (count) => metrics.handOut.coalesced.add(count),
+    // The workflow would not check sooner anyway; its own bound holds with any number of workers.
+    restMs: interval?.minMs,
   });
-  const { checkObject, deleteStaleObjects } = createObjectActivities({
-    objectService,
-    objects: new ObjectsRepository(db),
-    objectTtlSeconds: config.objectTtlSeconds,
-    metrics: metrics.objects,
-  });
-  // Past the grace time, running checks are cancelled; past the force time, the worker stops regardless.
-  const shared = {
+  const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
+    ...workflowCode(),
+    activities: {
+      ...createObjectActivities({
+        objectService,
+        objects: new ObjectsRepository(db),
+        objectTtlSeconds: config.objectTtlSeconds,
+        metrics: metrics.objects,
+      }),
+      handOutSightings: createHandOut({ dispatcher, metrics: metrics.handOut }),
+    },
+    // The object service's budget: local activities are not subject to the task queue's rate limits.
+    maxConcurrentLocalActivityExecutions: config.objectServiceMaxConcurrency,
+    // A check holds its workflow task's slot; the rest keep sightings and timers from waiting behind checks.
+    maxConcurrentWorkflowTaskExecutions: config.objectServiceMaxConcurrency + 100,
+    // A burst of new ids' first workflow tasks comes from the shared queue, not the sticky one.
+    workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 20 },
+    nonStickyToStickyPollRatio: 0.5,
+    // Past the grace time, running checks are cancelled; past the force time, the worker stops regardless.
     shutdownGraceTime: '10s',
     shutdownForceTime: '20s',
-  } as const;
-  const workers = await Promise.all([
-    Worker.create({
-      ...shared,
-      taskQueue: config.taskQueue,
-      ...workflowCode(),
-      activities: { deleteStaleObjects, handOutSightings: createHandOut({ dispatcher, metrics: metrics.handOut }) },
-      maxConcurrentWorkflowTaskExecutions: 100,
-      // A burst of new ids' first workflow tasks comes from the shared queue, not the sticky one.
-      workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 20 },
-      nonStickyToStickyPollRatio: 0.5,
-    }),
-    Worker.create({
-      ...shared,
-      taskQueue: checkTaskQueue(config.taskQueue),
-      activities: { checkObject },
-      maxConcurrentActivityTaskExecutions: config.objectServiceMaxConcurrency,
-    }),
-  ]);
+  });
   const gauges = setInterval(() => {
     const { ids, lagSeconds } = dispatcher.backlog();
     metrics.handOut.backlog.set(ids);
@@ -93,7 +84,7 @@ export async function createTemporalWorker(
     metrics.objectService.waiting.set(waiting);
   }, GAUGE_INTERVAL_MS);
   return {
-    worker: runTogether(workers),
+    worker,
     handOutBacklog: () => dispatcher.backlog(),
     close: async () => {
       clearInterval(gauges);
@@ -102,18 +93,9 @@ export async function createTemporalWorker(
   };
 }
 
-/** Runs the workers as one: when one stops, the others are stopped too. */
-function runTogether(workers: Worker[]): PresenceWorker {
-  const shutdown = () => {
-    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
-  };
-  return {
-    run: async () => {
-      const stopped = await Promise.allSettled(workers.map((worker) => worker.run().finally(shutdown)));
-      const failed = stopped.find((result) => result.status === 'rejected');
-      if (failed) throw failed.reason;
-    },
-    shutdown,
-    getState: () => workers.map((worker) => worker.getState()).find((state) => state !== 'RUNNING') ?? 'RUNNING',
-  };
+/** MIN_CHECK_INTERVAL_SECONDS, and the row age at which a still-sighted object is checked before it lapses. */
+function checkInterval(config: Config): CheckInterval | undefined {
+  if (config.minCheckIntervalSeconds === 0) return undefined;
+  const lapsesAfterMs = (config.objectTtlSeconds - config.cleanupIntervalSeconds) * 1000;
+  return { minMs: config.minCheckIntervalSeconds * 1000, maxRowAgeMs: lapsesAfterMs - OBJECT_SERVICE_TIMEOUT_MS };
 }

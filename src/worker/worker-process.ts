@@ -2,7 +2,7 @@ import { Client } from '@temporalio/client';
 import { OutboxRelay } from '../callbacks/outbox-relay';
 import { startCallbackWorkflow } from '../callbacks/workflow-start';
 import { CallbackOutbox } from '../db/callback-outbox';
-import { GracefulShutdownPeriodExpiredError, NativeConnection } from '@temporalio/worker';
+import { GracefulShutdownPeriodExpiredError, NativeConnection, type Worker } from '@temporalio/worker';
 import type { HandOutBacklog } from '../activities/sighting-dispatcher';
 import { databaseUrlOf, type Config } from '../config';
 import { connectDatabase, isDatabaseReachable } from '../db/prisma';
@@ -12,7 +12,7 @@ import { temporalConnectionOptions } from '../temporal/connection-options';
 import { ensureCleanupSchedule } from './cleanup-schedule';
 import { startWorkerHealth } from './health';
 import { createWorkerMetrics } from './metrics';
-import { createTemporalWorker, type PresenceWorker } from './temporal-worker';
+import { createTemporalWorker } from './temporal-worker';
 
 const RELAY_START_DEADLINE_MS = 5_000;
 
@@ -34,7 +34,7 @@ export async function createWorkerProcess(config: Config, deps: WorkerProcessDep
   const logger = deps.logger ?? createLogger(config.logLevel, 'worker', config.logFormat);
   // Upserts are short: a small pool keeps up with hundreds of checks at once.
   const db = connectDatabase(databaseUrlOf(config), 20);
-  let worker: PresenceWorker | undefined;
+  let worker: Worker | undefined;
   let handOutBacklog: (() => HandOutBacklog) | undefined;
   const health = await startWorkerHealth({
     port: config.workerHealthPort,

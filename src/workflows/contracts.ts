@@ -4,6 +4,12 @@
 /** What one check found. */
 export type CheckOutcome = 'offline' | 'recorded' | 'already-newer' | 'expired';
 
+export interface CheckResult {
+  outcome: CheckOutcome;
+  /** When its status request went out, unless the sighting had expired first: the answer holds for every sighting received by then. */
+  askedAtMs?: number;
+}
+
 export interface HandOutResult {
   /** Ids whose sighting reached their object's workflow, by this attempt and the ones before it. */
   handedOut: number;
@@ -13,7 +19,9 @@ export interface HandOutResult {
 
 export interface PresenceActivities {
   /** The object's status now; if online, moves its `last_seen` forward to the sighting's receipt time. */
-  checkObject(objectId: number, receivedAtMs: number): Promise<CheckOutcome>;
+  checkObject(objectId: number, receivedAtMs: number): Promise<CheckResult>;
+  /** Moves `last_seen` forward for a sighting that a check's answer already covers: no status request. */
+  recordSighting(objectId: number, receivedAtMs: number): Promise<CheckOutcome>;
   /** Forgets objects not seen within the worker's TTL; returns how many. */
   deleteStaleObjects(): Promise<number>;
   /** Hands each id of a callback to its object's workflow. */

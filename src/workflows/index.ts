@@ -1,5 +1,5 @@
 export { callbackWorkflow, type AcceptedCallback, type CallbackInput } from './callback';
-export { objectPresenceWorkflow, type ObjectPresenceInput } from './object-presence';
+export { objectPresenceWorkflow, type CheckInterval, type ObjectPresenceInput } from './object-presence';
 export { cleanupWorkflow } from './cleanup';
-export { checkStateQuery, checkTaskQueue, objectWorkflowId, sightedSignal, type ObjectCheckState } from './sighting';
-export type { CheckOutcome, HandOutResult, PresenceActivities } from './contracts';
+export { checkStateQuery, objectWorkflowId, sightedSignal, type ObjectCheckState } from './sighting';
+export type { CheckOutcome, CheckResult, HandOutResult, PresenceActivities } from './contracts';

@@ -3,7 +3,7 @@ import {
   condition,
   continueAsNew,
   log,
-  proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -11,13 +11,12 @@ import {
 } from '@temporalio/workflow';
 import type { CheckOutcome, PresenceActivities } from './contracts';
 import { checkOptions } from './activity-options';
-import { checkStateQuery, checkTaskQueue, sightedSignal } from './sighting';
+import { checkStateQuery, sightedSignal } from './sighting';
+
+const { checkObject, recordSighting } = proxyLocalActivities<PresenceActivities>(checkOptions);
 
 /** How long a workflow waits for the next sighting after its last check before it completes. */
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
-
-/** A sighting that arrives during a check is checked at once, beside it, rather than one answer later. */
-const MAX_CHECKS_AT_ONCE = 2;
 
 export interface ObjectPresenceInput {
   objectId: number;
@@ -25,37 +24,52 @@ export interface ObjectPresenceInput {
   pendingReceivedAtMs?: number;
   /** Unset means DEFAULT_IDLE_TIMEOUT_MS; an input so that tests can watch a whole life in seconds. */
   idleTimeoutMs?: number;
+  /** MIN_CHECK_INTERVAL_SECONDS, when set; unset, a sighting is checked as soon as it comes. */
+  interval?: CheckInterval;
+  /** When the latest check started, carried over by continue-as-new so that the interval holds across runs. */
+  lastCheckAtMs?: number;
+}
+
+export interface CheckInterval {
+  /** Checks start at least this far apart... */
+  minMs: number;
+  /** ...unless a sighting waits and the row has grown this old: it is checked then, before it lapses. */
+  maxRowAgeMs: number;
 }
 
 /**
  * One object's entity workflow: it owns when its object is checked. A status check answers for
- * the object's state when it starts, so one check covers every sighting received before it; a
- * sighting that arrives during a check gets a check that starts after it, and however often the
- * id repeats, only the newest receipt time waits.
+ * the object's state when it asks, so its answer holds for every sighting received before then,
+ * including those whose signals come later: they only need their receipt time written. A
+ * sighting received after it asked gets one more check, and however often the id repeats, only
+ * the newest receipt time waits.
  */
 export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promise<void> {
-  const { objectId, idleTimeoutMs } = input;
+  const { objectId, idleTimeoutMs, interval } = input;
   const idleMs = idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-  const { checkObject } = proxyActivities<PresenceActivities>({
-    ...checkOptions,
-    taskQueue: checkTaskQueue(workflowInfo().taskQueue),
-  });
   let pendingReceivedAtMs = input.pendingReceivedAtMs;
   let startedReceivedAtMs = -Infinity;
   let checkedReceivedAtMs: number | undefined;
   let lastOutcome: CheckOutcome | 'failed' | undefined;
-  let rejection: unknown;
-  let running = 0;
+  let checking = false;
   let checks = 0;
+  let rowSeenAtMs = -Infinity;
+  let answer: { askedAtMs: number; online: boolean } | undefined;
+  let lastCheckAtMs = input.lastCheckAtMs ?? -Infinity;
   let quietSince = Date.now();
   let idle = false;
+  const nextCheckAtMs = () =>
+    interval ? Math.min(lastCheckAtMs + interval.minMs, rowSeenAtMs + interval.maxRowAgeMs) : -Infinity;
 
   const describe = () =>
     setCurrentDetails(
       [
         `**Object ${objectId}**: ${lastOutcome && checkedReceivedAtMs !== undefined ? presence(lastOutcome, readable(checkedReceivedAtMs)) : 'not checked yet'}`,
-        `${checks} check${checks === 1 ? '' : 's'} in this run; ${running > 0 ? `${running} running` : 'idle'}` +
-          (pendingReceivedAtMs === undefined ? '' : `; a sighting of ${readable(pendingReceivedAtMs)} waits`),
+        `${checks} check${checks === 1 ? '' : 's'} in this run; ${checking ? 'checking now' : 'idle'}` +
+          (pendingReceivedAtMs === undefined ? '' : `; a sighting of ${readable(pendingReceivedAtMs)} waits`) +
+          (pendingReceivedAtMs !== undefined && nextCheckAtMs() > Date.now()
+            ? `; next check due at ${readable(nextCheckAtMs())}`
+            : ''),
       ].join('\n\n'),
     );
   setHandler(sightedSignal, (receivedAtMs) => {
@@ -67,40 +81,15 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
   setHandler(checkStateQuery, () => ({
     checkedReceivedAtMs,
     pendingReceivedAtMs,
-    checking: running > 0,
+    checking,
     checkedReceivedAt: checkedReceivedAtMs === undefined ? undefined : readable(checkedReceivedAtMs),
     pendingReceivedAt: pendingReceivedAtMs === undefined ? undefined : readable(pendingReceivedAtMs),
     lastOutcome,
   }));
   describe();
 
-  const check = async (receivedAtMs: number): Promise<void> => {
-    running += 1;
-    startedReceivedAtMs = receivedAtMs;
-    describe();
-    let outcome: CheckOutcome | 'failed';
-    try {
-      outcome = await checkObject(objectId, receivedAtMs);
-    } catch (error) {
-      // Only a non-retryable answer ends a check with an error: the object service rejected the id.
-      outcome = 'failed';
-      log.warn('status check rejected', { objectId, error: (error as Error).message });
-      // The workflow fails with the object service's answer itself, not the activity's wrapper.
-      rejection = error instanceof ActivityFailure && error.cause ? error.cause : error;
-    }
-    // Checks may finish out of order: the newest sighting's answer is the object's.
-    if (receivedAtMs >= (checkedReceivedAtMs ?? -Infinity)) {
-      checkedReceivedAtMs = receivedAtMs;
-      lastOutcome = outcome;
-    }
-    running -= 1;
-    checks += 1;
-    quietSince = Date.now();
-    describe();
-  };
-
-  const quiet = () => running === 0 && pendingReceivedAtMs === undefined;
   // A timer only while quiet, and none per check: each timer is a billed action on Temporal Cloud.
+  const quiet = () => !checking && pendingReceivedAtMs === undefined;
   const watchIdle = async (): Promise<never> => {
     for (;;) {
       await condition(quiet);
@@ -116,21 +105,55 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
   void watchIdle();
 
   for (;;) {
-    const canStart = () => pendingReceivedAtMs !== undefined && running < MAX_CHECKS_AT_ONCE;
-    await condition(() => canStart() || (quiet() && (idle || lastOutcome === 'failed')));
-    if (quiet()) {
-      // A rejected id fails the workflow, visibly, unless a newer sighting's check answered.
-      if (lastOutcome === 'failed') throw rejection;
-      return;
-    }
+    await condition(() => pendingReceivedAtMs !== undefined || idle);
+    if (pendingReceivedAtMs === undefined) return;
     if (workflowInfo().continueAsNewSuggested) {
-      await condition(() => running === 0);
-      await continueAsNew<typeof objectPresenceWorkflow>({ objectId, pendingReceivedAtMs, idleTimeoutMs });
+      await continueAsNew<typeof objectPresenceWorkflow>({
+        objectId,
+        pendingReceivedAtMs,
+        idleTimeoutMs,
+        interval,
+        lastCheckAtMs: Number.isFinite(lastCheckAtMs) ? lastCheckAtMs : undefined,
+      });
     }
-    const receivedAtMs = pendingReceivedAtMs as number;
+    const answered = answer && pendingReceivedAtMs <= answer.askedAtMs ? answer : undefined;
+    const dueInMs = answered ? 0 : nextCheckAtMs() - Date.now();
+    if (dueInMs > 0) {
+      describe();
+      await sleep(dueInMs);
+      continue;
+    }
+    const receivedAtMs = pendingReceivedAtMs;
     pendingReceivedAtMs = undefined;
+    startedReceivedAtMs = receivedAtMs;
+    checking = true;
     idle = false;
-    void check(receivedAtMs);
+    describe();
+    try {
+      if (answered) {
+        lastOutcome = answered.online ? await recordSighting(objectId, receivedAtMs) : 'offline';
+      } else {
+        lastCheckAtMs = Date.now();
+        const result = await checkObject(objectId, receivedAtMs);
+        lastOutcome = result.outcome;
+        if (result.askedAtMs !== undefined)
+          answer = { askedAtMs: result.askedAtMs, online: result.outcome !== 'offline' };
+      }
+      if (lastOutcome === 'recorded' || lastOutcome === 'already-newer') rowSeenAtMs = receivedAtMs;
+    } catch (error) {
+      // Only an answer that is not retried ends a check with an error: the object service rejected
+      // the id. That fails the workflow, visibly, unless a newer sighting waits for its own check.
+      lastOutcome = 'failed';
+      if (pendingReceivedAtMs === undefined)
+        throw error instanceof ActivityFailure && error.cause ? error.cause : error;
+      log.warn('status check rejected; checking the newer sighting', { objectId, error: (error as Error).message });
+    } finally {
+      checking = false;
+      checks += 1;
+      checkedReceivedAtMs = receivedAtMs;
+      quietSince = Date.now();
+      describe();
+    }
   }
 }
 

@@ -20,6 +20,3 @@ export const checkStateQuery = defineQuery<ObjectCheckState>('checkState');
 
 /** One workflow per object id, so a repeated id joins the workflow already running. */
 export const objectWorkflowId = (objectId: number): string => `object-${objectId}`;
-
-/** Checks have a queue of their own, so that hand-outs waiting on the server never take the object service's slots. */
-export const checkTaskQueue = (taskQueue: string): string => `${taskQueue}-checks`;

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, noopMetricMeter } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createObjectActivities, type ObjectActivityMetrics } from '../../src/activities';
+import type { CheckResult } from '../../src/workflows';
 import { ObjectServiceClient } from '../../src/activities/object-service';
 import { ObjectsRepository } from '../../src/db/objects-repository';
 import { createWorkerMetrics } from '../../src/worker/metrics';
@@ -57,30 +58,47 @@ describe('checkObject on PostgreSQL, with an object service over HTTP', () => {
       objectTtlSeconds: ttlMs / 1000,
       metrics,
     });
-    return new MockActivityEnvironment().run(checkObject, objectId, receivedAtMs);
+    return new MockActivityEnvironment().run(checkObject, objectId, receivedAtMs) as Promise<CheckResult>;
   };
+  const outcomeOf = async (...args: Parameters<typeof check>) => (await check(...args)).outcome;
   const lastSeen = async (id: number) => (await db.trackedObject.findUnique({ where: { id } }))?.lastSeen.getTime();
 
   it('neither asks about nor writes a sighting that expired before its check', async () => {
-    assert.equal(await check(77, Date.now() - TTL_MS - 1_000), 'expired');
+    assert.equal(await outcomeOf(77, Date.now() - TTL_MS - 1_000), 'expired');
     assert.equal(objectService.attempts.get(77), undefined);
     assert.equal(await lastSeen(77), undefined);
     const now = Date.now();
-    assert.equal(await check(77, now), 'recorded');
+    assert.equal(await outcomeOf(77, now), 'recorded');
     assert.equal(await lastSeen(77), now);
+  });
+
+  it('says when its request went out, and a covered sighting is written without one', async () => {
+    const before = Date.now();
+    const { outcome, askedAtMs } = await check(76, before - 1_000);
+    assert.equal(outcome, 'recorded');
+    assert.ok(askedAtMs !== undefined && askedAtMs >= before && askedAtMs <= Date.now(), `asked at ${askedAtMs}`);
+    const { recordSighting } = createObjectActivities({
+      objectService: new ObjectServiceClient('http://127.0.0.1:1'),
+      objects: new ObjectsRepository(db),
+      objectTtlSeconds: TTL_MS / 1000,
+      metrics: createWorkerMetrics(noopMetricMeter).objects,
+    });
+    assert.equal(await new MockActivityEnvironment().run(recordSighting, 76, before - 500), 'recorded');
+    assert.equal(await lastSeen(76), before - 500);
+    assert.equal(objectService.attempts.get(76), 1, 'no second request');
   });
 
   it('does not write a sighting that expired while its request ran, however late the answer comes', async () => {
     duringRequest.set(78, () => sleep(1_200));
-    assert.equal(await check(78, Date.now() - 1_000, { ttlMs: 2_000 }), 'expired');
+    assert.equal(await outcomeOf(78, Date.now() - 1_000, { ttlMs: 2_000 }), 'expired');
     assert.equal(objectService.attempts.get(78), 1);
     assert.equal(await lastSeen(78), undefined);
   });
 
   it('moves last_seen only forward', async () => {
     const t0 = Date.now();
-    assert.equal(await check(79, t0), 'recorded');
-    assert.equal(await check(79, t0 - 1_000), 'already-newer');
+    assert.equal(await outcomeOf(79, t0), 'recorded');
+    assert.equal(await outcomeOf(79, t0 - 1_000), 'already-newer');
     assert.equal(await lastSeen(79), t0);
   });
 

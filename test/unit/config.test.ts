@@ -42,6 +42,7 @@ describe('configuration', () => {
       workerMetricsPort: 9464,
       workerHealthPort: 9465,
       objectServiceMaxConcurrency: 200,
+      minCheckIntervalSeconds: 0,
     });
     assert.equal(databaseUrlOf(config), EMBEDDED_DATABASE_URL);
     assert.equal(temporalAddressOf(config), '127.0.0.1:7233');
@@ -122,10 +123,24 @@ describe('configuration', () => {
     ['OBJECT_SERVICE_MAX_CONCURRENCY', '0'],
     ['WORKER_METRICS_PORT', 'metrics'],
     ['WORKER_HEALTH_PORT', '0'],
+    ['MIN_CHECK_INTERVAL_SECONDS', '-1'],
+    ['MIN_CHECK_INTERVAL_SECONDS', '1.5'],
+    // The default TTL (30 s) less one answer (5 s) and the default cleanup interval (3 s): 22.
+    ['MIN_CHECK_INTERVAL_SECONDS', '22'],
   ];
   for (const [name, value] of bad) {
     it(`stops with a message naming ${name} for "${value}"`, () => assertNamed({ [name]: value }, name));
   }
+
+  it('takes a check interval that leaves room to check a sighted object before its row lapses', () => {
+    assert.equal(loadConfig({}).minCheckIntervalSeconds, 0);
+    assert.equal(loadConfig({ MIN_CHECK_INTERVAL_SECONDS: '21' }).minCheckIntervalSeconds, 21);
+    assertNamed({ MIN_CHECK_INTERVAL_SECONDS: '21', CLEANUP_INTERVAL_SECONDS: '5' }, 'MIN_CHECK_INTERVAL_SECONDS');
+    assert.equal(
+      loadConfig({ MIN_CHECK_INTERVAL_SECONDS: '50', OBJECT_TTL_SECONDS: '60' }).minCheckIntervalSeconds,
+      50,
+    );
+  });
 
   it('names every bad variable at once', () => {
     assert.throws(

@@ -48,7 +48,7 @@ function handOut(dispatcher: SightingDispatcher, objectIds: number[], receivedAt
   return { done, state, settled };
 }
 
-function setUp(concurrency: number, ttlMs = 60_000) {
+function setUp(concurrency: number, ttlMs = 60_000, restMs = 0) {
   const deliveries = new Deliveries();
   let coalesced = 0;
   const dispatcher = new SightingDispatcher({
@@ -56,6 +56,7 @@ function setUp(concurrency: number, ttlMs = 60_000) {
     concurrency,
     ttlMs,
     onCoalesced: (count) => (coalesced += count),
+    restMs,
   });
   return { deliveries, dispatcher, coalesced: () => coalesced };
 }
@@ -222,5 +223,24 @@ describe('sighting dispatcher', () => {
     await deliveries.answer(2);
     await newer.settled;
     assert.deepEqual(dispatcher.backlog(now), { ids: 0, lagSeconds: 0 });
+  });
+
+  it('with a rest, signals an id again only once the rest since its last delivery is over, with its newest sighting', async () => {
+    const { deliveries, dispatcher, coalesced } = setUp(4, 60_000, 300);
+    const first = handOut(dispatcher, [1], Date.now());
+    await deliveries.answer(0);
+    await first.settled;
+    const sightedAt = Date.now();
+    const during = [handOut(dispatcher, [1, 2], sightedAt), handOut(dispatcher, [1], sightedAt + 1)];
+    await settle();
+    assert.deepEqual(deliveries.sentIds(), [1, 2], 'id 2 goes at once; id 1 rests');
+    await deliveries.answer(1);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    assert.deepEqual(deliveries.sentIds(), [1, 2, 1]);
+    assert.equal(deliveries.sent[2]!.receivedAtMs, sightedAt + 1);
+    await deliveries.answer(2);
+    await Promise.all(during.map(({ settled }) => settled));
+    assert.equal(coalesced(), 1, 'the older sighting of 1 rode on the newer one');
+    assert.equal(dispatcher.backlog().ids, 0);
   });
 });

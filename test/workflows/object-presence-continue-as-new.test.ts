@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { objectWorkflowId, sightedSignal, type ObjectPresenceInput } from '../../src/workflows';
+import { objectWorkflowId, sightedSignal, type CheckResult, type ObjectPresenceInput } from '../../src/workflows';
 import { Calls, IDLE_MS, sight, WorkflowTestServer } from './support';
 
 /**
@@ -25,9 +25,9 @@ describe('objectPresenceWorkflow continuing as new, on a real Temporal server, c
     const objectId = 1;
     const calls = new Calls<{ receivedAtMs: number; runId: string }>();
     const activities = {
-      checkObject(_objectId: number, receivedAtMs: number): Promise<'recorded'> {
+      checkObject(_objectId: number, receivedAtMs: number): Promise<CheckResult> {
         calls.record({ receivedAtMs, runId: String(Context.current().info.workflowExecution?.runId) });
-        return Promise.resolve('recorded');
+        return Promise.resolve({ outcome: 'recorded', askedAtMs: receivedAtMs });
       },
     };
     await temporal.withWorker(activities, async (taskQueue) => {
@@ -63,7 +63,12 @@ describe('objectPresenceWorkflow continuing as new, on a real Temporal server, c
       assert.ok(continued, 'the first run ends in continue-as-new');
       assert.equal(continued.newExecutionRunId, secondRunId);
       const input = defaultPayloadConverter.fromPayload<ObjectPresenceInput>(continued.input!.payloads![0]!);
-      assert.deepEqual(input, { objectId, pendingReceivedAtMs: t0 + sent - 1, idleTimeoutMs: IDLE_MS });
+      const { lastCheckAtMs, ...carried } = input;
+      assert.deepEqual(carried, { objectId, pendingReceivedAtMs: t0 + sent - 1, idleTimeoutMs: IDLE_MS });
+      assert.ok(
+        lastCheckAtMs !== undefined && lastCheckAtMs >= t0,
+        'and when its last check started, for the interval',
+      );
       // The new run kept the short window: it completed within seconds, not 30 s.
       assert.equal((await handle.describe()).status.name, 'COMPLETED');
     });

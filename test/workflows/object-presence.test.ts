@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { CheckOutcome } from '../../src/workflows';
+import type { CheckOutcome, CheckResult } from '../../src/workflows';
 import { checkStateQuery, objectPresenceWorkflow, objectWorkflowId, sightedSignal } from '../../src/workflows';
 import { eventually } from '../../dev/support/wait';
 import { Calls, Gate, IDLE_MS, sight, sleep, WorkflowTestServer } from './support';
@@ -14,17 +14,28 @@ interface Check {
   runId: string;
 }
 
-/** A checkObject stub: records each check, and lets the test decide how each one ends. */
-function checkStub(outcome: (check: Check, index: number) => CheckOutcome | Promise<CheckOutcome>) {
+/**
+ * Stubs of checkObject and recordSighting: they record each call, and the test decides how each
+ * check ends. A bare outcome says the check asked at its own sighting's receipt time.
+ */
+function checkStub(
+  outcome: (check: Check, index: number) => CheckOutcome | CheckResult | Promise<CheckOutcome | CheckResult>,
+) {
   const calls = new Calls<Check>();
+  const recorded = new Calls<number>();
   const activities = {
-    async checkObject(objectId: number, receivedAtMs: number): Promise<CheckOutcome> {
+    async checkObject(objectId: number, receivedAtMs: number): Promise<CheckResult> {
       const check = { objectId, receivedAtMs, runId: String(Context.current().info.workflowExecution?.runId) };
       calls.record(check);
-      return outcome(check, calls.list.length - 1);
+      const result = await outcome(check, calls.list.length - 1);
+      return typeof result === 'string' ? { outcome: result, askedAtMs: receivedAtMs } : result;
+    },
+    recordSighting(_objectId: number, receivedAtMs: number): Promise<CheckOutcome> {
+      recorded.record(receivedAtMs);
+      return Promise.resolve('recorded');
     },
   };
-  return { calls, activities };
+  return { calls, recorded, activities };
 }
 
 let nextObjectId = 1;
@@ -40,35 +51,119 @@ describe('objectPresenceWorkflow on a real Temporal server, checks stubbed', () 
   });
   after(() => temporal?.stop());
 
-  it('checks a sighting that comes in during a check beside it, and lets only the newest of the rest wait', async () => {
+  it('coalesces sightings that arrive during a check into one more check of the newest', async () => {
     const objectId = nextObjectId++;
-    const gates = [new Gate<CheckOutcome>(), new Gate<CheckOutcome>()];
-    const { calls, activities } = checkStub((_check, index) => gates[index]?.promise ?? 'recorded');
+    const firstCheck = new Gate<CheckOutcome>();
+    const { calls, activities } = checkStub((_check, index) => (index === 0 ? firstCheck.promise : 'recorded'));
     await temporal.withWorker(activities, async (taskQueue) => {
       const t0 = Date.now();
       const handle = await sight(temporal.client, taskQueue, objectId, t0);
       await calls.reach(1);
-      await handle.signal(sightedSignal, t0 + 200);
-      await calls.reach(2);
-      // Two checks run; of these, one waits: the newest, not the last one sent. Those no newer
-      // than the running check's sighting are answered by it.
-      for (const receivedAtMs of [t0 + 300, t0 + 500, t0 + 400, t0 + 100, t0 + 200]) {
+      // The newest is not the last one sent: the newest receipt time wins, not the latest signal.
+      for (const receivedAtMs of [t0 + 100, t0 + 300, t0 + 200, t0 + 300, t0 + 100]) {
         await handle.signal(sightedSignal, receivedAtMs);
       }
-      await eventually(async () => {
-        const state = await handle.query(checkStateQuery);
-        return state.pendingReceivedAtMs === t0 + 500 ? state : undefined;
-      }, 'the newest sighting to wait');
-      await sleep(300);
-      assert.equal(calls.list.length, 2, 'at most two checks at once');
-      gates[1]!.open('recorded');
-      await calls.reach(3);
-      gates[0]!.open('recorded');
+      firstCheck.open('recorded');
+      await calls.reach(2);
+      // Signalled again later (a hand-out retried on another worker): the check that started answers for it.
+      await handle.signal(sightedSignal, t0 + 200);
       await handle.result();
       assert.deepEqual(
         calls.list.map(({ receivedAtMs }) => receivedAtMs - t0),
-        [0, 200, 500],
+        [0, 300],
       );
+    });
+  });
+
+  it('writes a sighting received before the latest check asked, without asking again', async () => {
+    const objectId = nextObjectId++;
+    const t0 = Date.now();
+    // The check's request went out 500 ms after its sighting was received.
+    const { calls, recorded, activities } = checkStub(({ receivedAtMs }) => ({
+      outcome: 'recorded',
+      askedAtMs: receivedAtMs + 500,
+    }));
+    await temporal.withWorker(activities, async (taskQueue) => {
+      const handle = await sight(temporal.client, taskQueue, objectId, t0);
+      await calls.reach(1);
+      await eventually(async () => ((await handle.query(checkStateQuery)).checking ? undefined : true), 'the check');
+      // Its signal came after the check, but it was received before the request went out.
+      await handle.signal(sightedSignal, t0 + 300);
+      await recorded.reach(1);
+      await handle.signal(sightedSignal, t0 + 600);
+      await calls.reach(2);
+      await handle.result();
+      assert.deepEqual(recorded.list, [t0 + 300]);
+      assert.deepEqual(
+        calls.list.map(({ receivedAtMs }) => receivedAtMs - t0),
+        [0, 600],
+      );
+    });
+  });
+
+  it('with a check interval, checks at most once per interval however often sightings come, the newest at each', async () => {
+    const objectId = nextObjectId++;
+    const minMs = 1_500;
+    const checkedAt: number[] = [];
+    const { calls, activities } = checkStub(() => {
+      checkedAt.push(Date.now());
+      return 'recorded';
+    });
+    await temporal.withWorker(activities, async (taskQueue) => {
+      const sightAt = (receivedAtMs: number) =>
+        temporal.client.workflow.signalWithStart(objectPresenceWorkflow, {
+          workflowId: objectWorkflowId(objectId),
+          taskQueue,
+          args: [{ objectId, idleTimeoutMs: IDLE_MS, interval: { minMs, maxRowAgeMs: 60_000 } }],
+          signal: sightedSignal,
+          signalArgs: [receivedAtMs],
+        });
+      // Sightings every 100 ms for 3.5 s, as several workers' hand-outs would send them.
+      const t0 = Date.now();
+      let handle = await sightAt(t0);
+      let sent = t0;
+      while (Date.now() - t0 < 3_500) {
+        await sleep(100);
+        sent = Date.now();
+        handle = await sightAt(sent);
+      }
+      await eventually(async () => {
+        const state = await temporal.client.workflow.getHandle(handle.workflowId).query(checkStateQuery);
+        return state.checkedReceivedAtMs === sent ? state : undefined;
+      }, 'the newest sighting to be checked');
+      const gaps = checkedAt.slice(1).map((at, i) => at - checkedAt[i]!);
+      assert.ok(calls.list.length <= 4, `${calls.list.length} checks in 3.5 s`);
+      assert.ok(
+        gaps.every((gap) => gap >= minMs - 200),
+        `checks ${gaps.join(', ')} ms apart`,
+      );
+    });
+  });
+
+  it('with a check interval, checks a waiting sighting sooner when its row would lapse first', async () => {
+    const objectId = nextObjectId++;
+    const { calls, activities } = checkStub(() => 'recorded');
+    await temporal.withWorker(activities, async (taskQueue) => {
+      const sightAt = (receivedAtMs: number) =>
+        temporal.client.workflow.signalWithStart(objectPresenceWorkflow, {
+          workflowId: objectWorkflowId(objectId),
+          taskQueue,
+          args: [{ objectId, idleTimeoutMs: IDLE_MS, interval: { minMs: 10_000, maxRowAgeMs: 1_000 } }],
+          signal: sightedSignal,
+          signalArgs: [receivedAtMs],
+        });
+      const t0 = Date.now();
+      const handle = await sightAt(t0);
+      await calls.reach(1);
+      await sightAt(t0 + 1);
+      await eventually(async () => {
+        const { currentDetails } = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+        return currentDetails?.includes('next check due at') ? true : undefined;
+      }, 'the Web UI to say when the next check is due');
+      await calls.reach(2, 5_000);
+      const waited = Date.now() - t0;
+      assert.ok(waited < 5_000, `the second check came ${waited} ms after the first sighting`);
+      assert.equal(calls.list[1]!.receivedAtMs, t0 + 1);
     });
   });
 
@@ -158,7 +253,7 @@ describe('objectPresenceWorkflow on a real Temporal server, checks stubbed', () 
     });
   });
 
-  it("when an older check fails for good, a newer sighting's check answers for the object", async () => {
+  it('checks a sighting that came in while a check failed for good, instead of failing', async () => {
     const objectId = nextObjectId++;
     const t0 = Date.now();
     const failing = new Gate<CheckOutcome>();
@@ -167,15 +262,47 @@ describe('objectPresenceWorkflow on a real Temporal server, checks stubbed', () 
       const handle = await sight(temporal.client, taskQueue, objectId, t0);
       await calls.reach(1);
       await handle.signal(sightedSignal, t0 + 1);
-      await calls.reach(2);
       failing.fail(rejected());
+
+      // A check shorter than a workflow task: the server turns down the workflow's failure
+      // because a sighting is waiting unread, and the workflow, run again with both sightings,
+      // coalesces them into one check of the newer.
       await handle.result();
       assert.equal((await handle.describe()).status.name, 'COMPLETED');
-      assert.equal((await handle.query(checkStateQuery)).lastOutcome, 'offline');
+      const checked = calls.list.map(({ receivedAtMs }) => receivedAtMs);
+      assert.equal(checked.at(-1), t0 + 1, `checked ${checked.join(', ')}`);
+      assert.equal(checked.filter((receivedAtMs) => receivedAtMs === t0 + 1).length, 1);
     });
   });
 
-  it('fails, visibly, when its newest check fails for good', async () => {
+  it('after a long check fails for good, goes on to the sighting that waited behind it', async () => {
+    const objectId = nextObjectId++;
+    const t0 = Date.now();
+    const failing = new Gate<CheckOutcome>();
+    const { calls, activities } = checkStub(({ receivedAtMs }) => (receivedAtMs === t0 ? failing.promise : 'offline'));
+    await temporal.withWorker(activities, async (taskQueue) => {
+      // A check that outlasts most of a workflow task's timeout (retries against a struggling
+      // object service, say) lets the workflow take in sightings while it runs. A one-second
+      // timeout brings that about in a second instead of eight.
+      const handle = await sight(temporal.client, taskQueue, objectId, t0, { workflowTaskTimeout: '1s' });
+      await calls.reach(1);
+      await handle.signal(sightedSignal, t0 + 1);
+      await eventually(async () => {
+        const state = await handle.query(checkStateQuery);
+        return state.checking && state.pendingReceivedAtMs === t0 + 1 ? true : undefined;
+      }, 'the workflow to hold the newer sighting while the check runs');
+      failing.fail(rejected());
+
+      await handle.result();
+      assert.equal((await handle.describe()).status.name, 'COMPLETED');
+      assert.deepEqual(
+        calls.list.map(({ receivedAtMs }) => receivedAtMs),
+        [t0, t0 + 1],
+      );
+    });
+  });
+
+  it('fails, visibly, when a check fails for good and no newer sighting waits', async () => {
     const objectId = nextObjectId++;
     const { calls, activities } = checkStub(() => Promise.reject(rejected()));
     await temporal.withWorker(activities, async (taskQueue) => {

@@ -3,7 +3,7 @@ import { Client, Connection, type WorkflowSignalWithStartOptions } from '@tempor
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
 import { freePort } from '../../dev/support/ports';
-import { checkTaskQueue, objectPresenceWorkflow, objectWorkflowId, sightedSignal } from '../../src/workflows';
+import { objectPresenceWorkflow, objectWorkflowId, sightedSignal } from '../../src/workflows';
 
 /**
  * A real Temporal dev server and the real workflow code, with activities the test supplies:
@@ -36,13 +36,15 @@ export class WorkflowTestServer {
    */
   async withWorker<T>(activities: object, body: (taskQueue: string) => Promise<T>): Promise<T> {
     const taskQueue = `workflow-test-${randomUUID()}`;
-    // Short, so that a worker whose test is over lets go of its checks at once.
-    const shared = { connection: this.connection, activities, shutdownGraceTime: '1s' };
-    const [worker, checks] = await Promise.all([
-      Worker.create({ ...shared, taskQueue, workflowBundle: this.workflowBundle }),
-      Worker.create({ ...shared, taskQueue: checkTaskQueue(taskQueue) }),
-    ]);
-    return checks.runUntil(() => worker.runUntil(() => body(taskQueue)));
+    const worker = await Worker.create({
+      connection: this.connection,
+      taskQueue,
+      workflowBundle: this.workflowBundle,
+      activities,
+      // Short, so that a worker whose test is over lets go of its checks at once.
+      shutdownGraceTime: '1s',
+    });
+    return worker.runUntil(() => body(taskQueue));
   }
 
   async stop(): Promise<void> {
