@@ -16,12 +16,16 @@ export interface CloudActions {
  * activity attempt, a local activity (one marker per execution), a timer. Activity heartbeats
  * are actions too but leave no event: not counted, so this is a lower bound.
  */
-export async function cloudActionsFromHistories(address: string): Promise<CloudActions> {
+export async function cloudActionsFromHistories(
+  address: string,
+  counts: (execution: { workflowId: string; type: string }) => boolean = () => true,
+): Promise<CloudActions> {
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
   const actions = { workflows: 0, signals: 0, activities: 0, localActivities: 0, timers: 0 };
   try {
     for await (const execution of client.workflow.list()) {
+      if (!counts(execution)) continue;
       const history = await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
       for (const event of history.events ?? []) {
         if (event.workflowExecutionStartedEventAttributes) actions.workflows += 1;

@@ -27,6 +27,8 @@ export interface FleetResult {
   /** How long before the first look the missing objects' newest sightings were sent. */
   missingSightedSecondsAgo: number[];
   behind: number;
+  /** How far the rows furthest behind their newest sighting trailed it, in seconds: what an interval costs. */
+  trailsByMaxS: number;
   receiptToRow: ReturnType<typeof percentiles>;
   /** Rows, when looked for, of offline objects, and of the first seconds' objects, which should have expired. */
   offlineRows: number;
@@ -143,6 +145,7 @@ async function lookAtRows(
   const at = Date.now();
   const owed = sighted.filter(([, sentAt]) => sentAt >= at - SIGHTED_WITHIN_MS);
   const missing = owed.filter(([id]) => !rows.has(id));
+  const trails = owed.map(([id, sentAt]) => (rows.has(id) ? sentAt - (rows.get(id) as number) : 0));
   return {
     at,
     owed: owed.length,
@@ -150,6 +153,7 @@ async function lookAtRows(
     missingSightedSecondsAgo: missing.map(([, sentAt]) => round((at - sentAt) / 1000)).sort((a, b) => a - b),
     behind: owed.filter(([id, sentAt]) => rows.has(id) && (rows.get(id) as number) < sentAt - LAST_SEEN_TOLERANCE_MS)
       .length,
+    trailsByMaxS: round(Math.max(0, ...trails) / 1000),
     offlineRows: [...rows.keys()].filter((id) => !isOnline(id)).length,
     notExpired: [...rows.keys()].filter((id) => id >= fleetSize).length,
   };

@@ -81,7 +81,7 @@ export interface StackOptions {
 }
 
 export interface SystemUnderTest {
-  readonly name: 'project' | 'project-before' | 'baseline';
+  readonly name: 'project' | 'project-before' | 'project-interval' | 'baseline';
   /** A fresh stack on an empty table; the object service is the scenario's. */
   start(objectServiceUrl: string, scenario: string, options: StackOptions): Promise<RunningSystem>;
   close(): Promise<void>;
@@ -140,10 +140,11 @@ abstract class SystemWithDatabase implements SystemUnderTest {
 export class ProjectSystem extends SystemWithDatabase {
   private readonly taskQueue = 'presence-bench';
 
-  /** `root`: the checkout whose `dist/` runs, so that two commits can take turns in one run. */
+  /** `root`: the checkout whose `dist/` runs, so that two commits can take turns in one run; `settings`: more of its environment. */
   constructor(
-    readonly name: 'project' | 'project-before' = 'project',
+    readonly name: 'project' | 'project-before' | 'project-interval' = 'project',
     private readonly root = PROJECT_ROOT,
+    private readonly settings: Record<string, string> = {},
   ) {
     super();
   }
@@ -174,6 +175,7 @@ export class ProjectSystem extends SystemWithDatabase {
       // (rightly) not written and the throughput scenario would wait forever; the cleanup
       // schedule still runs every 3 s. The fleet scenarios run with the product's 30 s.
       OBJECT_TTL_SECONDS: String(objectTtlSeconds),
+      ...this.settings,
     };
     const parts = {
       worker: { script: 'dist/worker/main.js', readyz: `http://127.0.0.1:${workerHealthPort}/readyz`, starts: 0 },
