@@ -5,11 +5,8 @@ import type { CheckOutcome, CheckResult, PresenceActivities } from '../workflows
 import { ObjectServiceError, type ObjectServiceClient } from './object-service';
 
 export interface ObjectActivityMetrics {
-  /** Rows the cleanup deletes. */
   deleted: MetricCounter;
-  /** Seconds from a sighting's receipt to the start of the status request that answers for it. */
   checkWaitSeconds: MetricHistogram;
-  /** Seconds from a sighting's receipt to the commit of its row. */
   rowDelaySeconds: MetricHistogram;
 }
 

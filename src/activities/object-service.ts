@@ -28,12 +28,6 @@ export class ObjectServiceError extends Error {
 
 const TRANSIENT_CLIENT_STATUSES = new Set([408, 425, 429]);
 
-export interface ObjectServiceClientOptions {
-  timeoutMs?: number;
-  /** Requests open at once at most; more wait for a connection. */
-  connections?: number;
-}
-
 /** HTTP client for `GET {baseUrl}/objects/{id}` over kept-alive connections. */
 export class ObjectServiceClient {
   private readonly agent: Agent;
@@ -41,7 +35,8 @@ export class ObjectServiceClient {
 
   constructor(
     private readonly baseUrl: string,
-    options: ObjectServiceClientOptions = {},
+    /** `connections`: requests open at once at most; more wait for one. */
+    options: { timeoutMs?: number; connections?: number } = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? OBJECT_SERVICE_TIMEOUT_MS;
     this.agent = new Agent({ connections: options.connections ?? 256, keepAliveTimeout: 30_000 });
@@ -85,7 +80,6 @@ export class ObjectServiceClient {
     return { id: objectId, online: parsed.online };
   }
 
-  /** Requests in flight, and those waiting for one of the connections. */
   load(): { inFlight: number; waiting: number } {
     let inFlight = 0;
     let waiting = 0;

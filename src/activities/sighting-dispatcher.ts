@@ -18,12 +18,7 @@ export interface HandOutWatch {
   signal: AbortSignal;
 }
 
-export interface HandOutBacklog {
-  /** Distinct ids waiting for their signal, queued or in flight. */
-  ids: number;
-  /** Age of the oldest sighting not yet handed out, in seconds; 0 when none. */
-  lagSeconds: number;
-}
+export type HandOutBacklog = ReturnType<SightingDispatcher['backlog']>;
 
 /** One hand-out: a callback's ids, all with the callback's receipt time. */
 class HandOut {
@@ -51,10 +46,7 @@ class HandOut {
   }
 }
 
-interface Waiter {
-  handOut: HandOut;
-  index: number;
-}
+type Waiter = { handOut: HandOut; index: number };
 
 /**
  * Hands sightings to their object workflows for every hand-out on this worker, coalescing across
@@ -84,7 +76,6 @@ export class SightingDispatcher {
     return new Promise<number>((resolve, reject) => {
       if (watch.signal.aborted) return reject(watch.signal.reason);
       if (objectIds.length === 0) return resolve(0);
-      this.forgetOldDeliveries(Date.now());
       const onAbort = () => handOut.end({ error: watch.signal.reason });
       const handOut = new HandOut(receivedAtMs, objectIds.length, watch.onDone, (expired, failure) => {
         this.handOuts.delete(handOut);
@@ -95,10 +86,6 @@ export class SightingDispatcher {
       this.handOuts.add(handOut);
       watch.signal.addEventListener('abort', onAbort, { once: true });
       objectIds.forEach((objectId, index) => {
-        if (receivedAtMs <= (this.delivered.get(objectId) ?? -Infinity)) {
-          this.options.onCoalesced?.(1);
-          return handOut.done(index, false);
-        }
         const waiters = this.resting.get(objectId) ?? this.queued.get(objectId);
         if (waiters) waiters.push({ handOut, index });
         else this.queued.set(objectId, [{ handOut, index }]);
@@ -107,7 +94,8 @@ export class SightingDispatcher {
     });
   }
 
-  backlog(now = Date.now()): HandOutBacklog {
+  /** Distinct ids waiting for their signal, and the age in seconds of the oldest sighting not yet handed out. */
+  backlog(now = Date.now()): { ids: number; lagSeconds: number } {
     let oldest = Infinity;
     for (const { receivedAtMs } of this.handOuts) oldest = Math.min(oldest, receivedAtMs);
     let ids = this.queued.size;
@@ -148,13 +136,12 @@ export class SightingDispatcher {
     }
     if (toSend.length === 0) return;
     this.inFlight.add(objectId);
-    let arrived = false;
     this.options
       .deliver(objectId, newest)
       .then(
         () => {
-          arrived = true;
-          this.delivered.set(objectId, Math.max(newest, this.delivered.get(objectId) ?? -Infinity));
+          this.delivered.set(objectId, newest);
+          if (this.options.restMs) this.rest(objectId, this.options.restMs);
           if (toSend.length > 1) this.options.onCoalesced?.(toSend.length - 1);
           for (const { handOut, index } of toSend) handOut.done(index, false);
         },
@@ -165,7 +152,6 @@ export class SightingDispatcher {
       )
       .finally(() => {
         this.inFlight.delete(objectId);
-        if (arrived && this.options.restMs) this.rest(objectId, this.options.restMs);
         this.pump();
       });
   }

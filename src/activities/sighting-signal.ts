@@ -6,10 +6,7 @@ import { objectPresenceWorkflow, objectWorkflowId, sightedSignal, type CheckInte
 export interface SightingSignalOptions {
   client: Client;
   taskQueue: string;
-  /**
-   * Set on each object workflow it starts, so users find an object's runs by its id. Unset when
-   * the namespace lacks it: a start with an unregistered attribute fails, and would fail forever.
-   */
+  /** Set on each object workflow it starts; unset when the namespace lacks it, as a start would fail forever. */
   objectIdSearchAttribute?: SearchAttributeKey<typeof SearchAttributeType.INT>;
   /** Given to each object workflow it starts; a running one keeps its own until its next run. */
   interval?: CheckInterval;

@@ -11,6 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { CheckOutcome, PresenceActivities } from './contracts';
 import { checkOptions } from './activity-options';
+import { objectDetails, readable } from './object-details';
 import { checkStateQuery, sightedSignal } from './sighting';
 
 const { checkObject, recordSighting } = proxyLocalActivities<PresenceActivities>(checkOptions);
@@ -55,22 +56,23 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
   let checks = 0;
   let rowSeenAtMs = -Infinity;
   let answer: { askedAtMs: number; online: boolean } | undefined;
-  let lastCheckAtMs = input.lastCheckAtMs ?? -Infinity;
+  let lastCheckAtMs = input.lastCheckAtMs;
   let quietSince = Date.now();
   let idle = false;
   const nextCheckAtMs = () =>
-    interval ? Math.min(lastCheckAtMs + interval.minMs, rowSeenAtMs + interval.maxRowAgeMs) : -Infinity;
+    interval ? Math.min((lastCheckAtMs ?? -Infinity) + interval.minMs, rowSeenAtMs + interval.maxRowAgeMs) : -Infinity;
 
   const describe = () =>
     setCurrentDetails(
-      [
-        `**Object ${objectId}**: ${lastOutcome && checkedReceivedAtMs !== undefined ? presence(lastOutcome, readable(checkedReceivedAtMs)) : 'not checked yet'}`,
-        `${checks} check${checks === 1 ? '' : 's'} in this run; ${checking ? 'checking now' : 'idle'}` +
-          (pendingReceivedAtMs === undefined ? '' : `; a sighting of ${readable(pendingReceivedAtMs)} waits`) +
-          (pendingReceivedAtMs !== undefined && nextCheckAtMs() > Date.now()
-            ? `; next check due at ${readable(nextCheckAtMs())}`
-            : ''),
-      ].join('\n\n'),
+      objectDetails({
+        objectId,
+        checks,
+        checking,
+        lastOutcome,
+        checkedReceivedAtMs,
+        pendingReceivedAtMs,
+        dueAtMs: nextCheckAtMs(),
+      }),
     );
   setHandler(sightedSignal, (receivedAtMs) => {
     // A check that started after this sighting was received answers for it.
@@ -108,13 +110,7 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
     await condition(() => pendingReceivedAtMs !== undefined || idle);
     if (pendingReceivedAtMs === undefined) return;
     if (workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof objectPresenceWorkflow>({
-        objectId,
-        pendingReceivedAtMs,
-        idleTimeoutMs,
-        interval,
-        lastCheckAtMs: Number.isFinite(lastCheckAtMs) ? lastCheckAtMs : undefined,
-      });
+      await continueAsNew<typeof objectPresenceWorkflow>({ ...input, pendingReceivedAtMs, lastCheckAtMs });
     }
     const answered = answer && pendingReceivedAtMs <= answer.askedAtMs ? answer : undefined;
     const dueInMs = answered ? 0 : nextCheckAtMs() - Date.now();
@@ -154,22 +150,5 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
       quietSince = Date.now();
       describe();
     }
-  }
-}
-
-const readable = (epochMs: number): string => new Date(epochMs).toISOString();
-
-function presence(outcome: CheckOutcome | 'failed', sightedAt: string): string {
-  switch (outcome) {
-    case 'recorded':
-      return `online, last seen ${sightedAt}`;
-    case 'already-newer':
-      return `online at ${sightedAt}; a newer sighting was already recorded`;
-    case 'offline':
-      return `offline at the sighting of ${sightedAt}`;
-    case 'expired':
-      return `the sighting of ${sightedAt} expired before its check`;
-    case 'failed':
-      return `the object service rejected the check of the sighting of ${sightedAt}`;
   }
 }
