@@ -47,7 +47,8 @@ function mountTarget(service: string, repoPath: string): string | undefined {
  * really have: the worker's come from the Temporal SDK's Prometheus exporter with
  * countersTotalSuffix and useSecondsForDurations, which keeps latency names without a unit
  * suffix, appends no unit to our gauge in seconds, and appends _total to the SDK's counters
- * (activity_execution_failed becomes temporal_activity_execution_failed_total).
+ * (activity_execution_failed becomes temporal_activity_execution_failed_total, and
+ * local_activity_total temporal_local_activity_total_total).
  */
 const histogram = (name: string) => [`${name}_bucket`, `${name}_sum`, `${name}_count`];
 const knownMetrics = new Set([
@@ -68,7 +69,12 @@ const knownMetrics = new Set([
   ...histogram('presence_row_delay_seconds'),
   'presence_object_service_requests',
   'presence_object_service_waiting',
-  // Worker: the Temporal SDK's.
+  // Worker: the Temporal SDK's. Checks and writes are local activities; the hand-outs and the cleanup regular ones.
+  'temporal_local_activity_total_total',
+  'temporal_local_activity_execution_failed_total',
+  'temporal_local_activity_execution_cancelled_total',
+  ...histogram('temporal_local_activity_execution_latency'),
+  ...histogram('temporal_local_activity_succeed_endtoend_latency'),
   'temporal_activity_task_received_total',
   'temporal_activity_execution_failed_total',
   ...histogram('temporal_activity_execution_latency'),
@@ -249,9 +255,10 @@ describe('monitoring setup', () => {
       }
     }
     // The panels asked for: callbacks by outcome, ack latency, recording store, hand-out backlog
-    // (ids and lag), outbox size and age, checks, their failures, duration and wait for a slot,
-    // deletions, coalesced and expired sightings, freshness (sighting to request and to row),
-    // object service load.
+    // (ids and lag), outbox size and age, checks and writes without a request, their failures,
+    // their duration per attempt and end to end, the other activities' failures, deletions,
+    // coalesced and expired sightings, freshness (sighting to request and to row), object
+    // service load.
     for (const metric of [
       'presence_callbacks_total',
       'presence_callback_duration_seconds_bucket',
@@ -260,10 +267,11 @@ describe('monitoring setup', () => {
       'presence_handout_lag_seconds',
       'presence_outbox_callbacks',
       'presence_outbox_oldest_age_seconds',
-      'temporal_activity_execution_latency_count',
+      'temporal_local_activity_total_total',
+      'temporal_local_activity_execution_failed_total',
+      'temporal_local_activity_execution_latency_bucket',
+      'temporal_local_activity_succeed_endtoend_latency_bucket',
       'temporal_activity_execution_failed_total',
-      'temporal_activity_execution_latency_bucket',
-      'temporal_activity_schedule_to_start_latency_bucket',
       'presence_objects_deleted_total',
       'presence_sightings_expired_total',
       'presence_sightings_coalesced_total',
