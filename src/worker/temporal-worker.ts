@@ -64,6 +64,8 @@ export async function createTemporalWorker(
       }),
       handOutSightings: createHandOut({ dispatcher, metrics: metrics.handOut }),
     },
+    // Hand-outs mostly wait for their turn in the dispatcher; many at once must leave the cleanup a slot.
+    maxConcurrentActivityTaskExecutions: 1_000,
     // The object service's budget: local activities are not subject to the task queue's rate limits.
     maxConcurrentLocalActivityExecutions: config.objectServiceMaxConcurrency,
     // A check holds its workflow task's slot; the rest keep sightings and timers from waiting behind checks.

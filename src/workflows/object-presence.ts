@@ -46,21 +46,22 @@ export interface CheckInterval {
  * the newest receipt time waits.
  */
 export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promise<void> {
-  const { objectId, idleTimeoutMs, interval } = input;
-  const idleMs = idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const { objectId, interval, idleTimeoutMs: idleMs = DEFAULT_IDLE_TIMEOUT_MS } = input;
   let pendingReceivedAtMs = input.pendingReceivedAtMs;
   let startedReceivedAtMs = -Infinity;
   let checkedReceivedAtMs: number | undefined;
   let lastOutcome: CheckOutcome | 'failed' | undefined;
   let checking = false;
   let checks = 0;
-  let rowSeenAtMs = -Infinity;
+  let rowSeenAtMs: number | undefined;
   let answer: { askedAtMs: number; online: boolean } | undefined;
   let lastCheckAtMs = input.lastCheckAtMs;
   let quietSince = Date.now();
   let idle = false;
   const nextCheckAtMs = () =>
-    interval ? Math.min((lastCheckAtMs ?? -Infinity) + interval.minMs, rowSeenAtMs + interval.maxRowAgeMs) : -Infinity;
+    interval
+      ? Math.min((lastCheckAtMs ?? -Infinity) + interval.minMs, (rowSeenAtMs ?? Infinity) + interval.maxRowAgeMs)
+      : -Infinity;
 
   const describe = () =>
     setCurrentDetails(
@@ -137,8 +138,7 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
       }
       if (lastOutcome === 'recorded' || lastOutcome === 'already-newer') rowSeenAtMs = receivedAtMs;
     } catch (error) {
-      // Only an answer that is not retried ends a check with an error: the object service rejected
-      // the id. That fails the workflow, visibly, unless a newer sighting waits for its own check.
+      // Only a rejected id ends a check with an error: fail visibly, unless a newer sighting waits.
       lastOutcome = 'failed';
       if (pendingReceivedAtMs === undefined)
         throw error instanceof ActivityFailure && error.cause ? error.cause : error;

@@ -105,9 +105,10 @@ describe('objectPresenceWorkflow on a real Temporal server, checks stubbed', () 
     const objectId = nextObjectId++;
     const minMs = 1_500;
     const checkedAt: number[] = [];
+    // Offline: with no row to keep, nothing but the interval decides when the next check starts.
     const { calls, activities } = checkStub(() => {
       checkedAt.push(Date.now());
-      return 'recorded';
+      return 'offline';
     });
     await temporal.withWorker(activities, async (taskQueue) => {
       const sightAt = (receivedAtMs: number) =>
