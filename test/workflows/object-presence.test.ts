@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CheckOutcome, CheckResult } from '../../src/workflows';
-import { checkStateQuery, objectPresenceWorkflow, objectWorkflowId, sightedSignal } from '../../src/workflows';
+import { checkStateQuery, sightedSignal } from '../../src/workflows';
 import { eventually } from '../../dev/support/wait';
 import { Calls, Gate, IDLE_MS, sight, sleep, WorkflowTestServer } from './support';
 
@@ -112,12 +112,8 @@ describe('objectPresenceWorkflow on a real Temporal server, checks stubbed', () 
     });
     await temporal.withWorker(activities, async (taskQueue) => {
       const sightAt = (receivedAtMs: number) =>
-        temporal.client.workflow.signalWithStart(objectPresenceWorkflow, {
-          workflowId: objectWorkflowId(objectId),
-          taskQueue,
-          args: [{ objectId, idleTimeoutMs: IDLE_MS, interval: { minMs, maxRowAgeMs: 60_000 } }],
-          signal: sightedSignal,
-          signalArgs: [receivedAtMs],
+        sight(temporal.client, taskQueue, objectId, receivedAtMs, {
+          input: { interval: { minMs, maxRowAgeMs: 60_000 } },
         });
       // Sightings every 100 ms for 3.5 s, as several workers' hand-outs would send them.
       const t0 = Date.now();
@@ -146,12 +142,8 @@ describe('objectPresenceWorkflow on a real Temporal server, checks stubbed', () 
     const { calls, activities } = checkStub(() => 'recorded');
     await temporal.withWorker(activities, async (taskQueue) => {
       const sightAt = (receivedAtMs: number) =>
-        temporal.client.workflow.signalWithStart(objectPresenceWorkflow, {
-          workflowId: objectWorkflowId(objectId),
-          taskQueue,
-          args: [{ objectId, idleTimeoutMs: IDLE_MS, interval: { minMs: 10_000, maxRowAgeMs: 1_000 } }],
-          signal: sightedSignal,
-          signalArgs: [receivedAtMs],
+        sight(temporal.client, taskQueue, objectId, receivedAtMs, {
+          input: { interval: { minMs: 10_000, maxRowAgeMs: 1_000 } },
         });
       const t0 = Date.now();
       const handle = await sightAt(t0);
@@ -179,13 +171,7 @@ describe('objectPresenceWorkflow on a real Temporal server, checks stubbed', () 
     });
     await temporal.withWorker(activities, async (taskQueue) => {
       const sightAt = (receivedAtMs: number) =>
-        temporal.client.workflow.signalWithStart(objectPresenceWorkflow, {
-          workflowId: objectWorkflowId(objectId),
-          taskQueue,
-          args: [{ objectId, idleTimeoutMs }],
-          signal: sightedSignal,
-          signalArgs: [receivedAtMs],
-        });
+        sight(temporal.client, taskQueue, objectId, receivedAtMs, { input: { idleTimeoutMs } });
       const t0 = Date.now();
       const handle = await sightAt(t0);
       // Sighted again after each check, within the idle window.

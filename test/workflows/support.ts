@@ -3,7 +3,7 @@ import { Client, Connection, type WorkflowSignalWithStartOptions } from '@tempor
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
 import { freePort } from '../../dev/support/ports';
-import { objectPresenceWorkflow, objectWorkflowId, sightedSignal } from '../../src/workflows';
+import { objectPresenceWorkflow, objectWorkflowId, sightedSignal, type ObjectPresenceInput } from '../../src/workflows';
 
 /**
  * A real Temporal dev server and the real workflow code, with activities the test supplies:
@@ -101,18 +101,21 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 /** A second instead of 30: room enough to sight an object again within it, on a busy machine too. */
 export const IDLE_MS = 1_000;
 
-/** Signal-with-starts the object's workflow as the hand-out does, with a short idle window. */
+/** Signal-with-starts the object's workflow as the hand-out does, with a short idle window unless `input` says otherwise. */
 export function sight(
   client: Client,
   taskQueue: string,
   objectId: number,
   receivedAtMs: number,
-  options: Pick<WorkflowSignalWithStartOptions, 'workflowTaskTimeout'> = {},
+  {
+    input,
+    ...options
+  }: Pick<WorkflowSignalWithStartOptions, 'workflowTaskTimeout'> & { input?: Partial<ObjectPresenceInput> } = {},
 ) {
   return client.workflow.signalWithStart(objectPresenceWorkflow, {
     workflowId: objectWorkflowId(objectId),
     taskQueue,
-    args: [{ objectId, idleTimeoutMs: IDLE_MS }],
+    args: [{ objectId, idleTimeoutMs: IDLE_MS, ...input }],
     signal: sightedSignal,
     signalArgs: [receivedAtMs],
     ...options,
