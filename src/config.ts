@@ -7,21 +7,16 @@ import { loadTemporalSettings } from './temporal/connection-settings';
 const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
-const positiveInteger = makeValidator<number>((input) => {
-  const value = Number(input);
-  if (!/^\s*\d+\s*$/.test(input) || !Number.isSafeInteger(value) || value <= 0) {
-    throw new Error(`expected a positive whole number, got "${input}"`);
-  }
-  return value;
-});
-
-const wholeSeconds = makeValidator<number>((input) => {
-  const value = Number(input);
-  if (!/^\s*\d+\s*$/.test(input) || !Number.isSafeInteger(value)) {
-    throw new Error(`expected a whole number of seconds, got "${input}"`);
-  }
-  return value;
-});
+const wholeNumber = (min: number, what: string) =>
+  makeValidator<number>((input) => {
+    const value = Number(input);
+    if (!/^\s*\d+\s*$/.test(input) || !Number.isSafeInteger(value) || value < min) {
+      throw new Error(`expected ${what}, got "${input}"`);
+    }
+    return value;
+  });
+const positiveInteger = wholeNumber(1, 'a positive whole number');
+const wholeSeconds = wholeNumber(0, 'a whole number of seconds');
 
 const postgresUrl = makeValidator<string>((input) => {
   let parsed: URL;
@@ -86,17 +81,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env) {
       for (const [name, error] of Object.entries(errors)) problems.push(`${name}: ${error?.message}`);
     },
   });
-  // A still-sighted object's next check must land before its row lapses: a TTL less one answer and a cleanup.
-  const maxCheckIntervalSeconds = () =>
-    env.OBJECT_TTL_SECONDS - OBJECT_SERVICE_TIMEOUT_MS / 1000 - env.CLEANUP_INTERVAL_SECONDS;
-  if (
-    problems.length === 0 &&
-    env.MIN_CHECK_INTERVAL_SECONDS > 0 &&
-    env.MIN_CHECK_INTERVAL_SECONDS >= maxCheckIntervalSeconds()
-  ) {
-    problems.push(
-      `MIN_CHECK_INTERVAL_SECONDS: ${env.MIN_CHECK_INTERVAL_SECONDS} leaves no time to check a sighted object before its row lapses; it must be below ${maxCheckIntervalSeconds()} (OBJECT_TTL_SECONDS less ${OBJECT_SERVICE_TIMEOUT_MS / 1000} s for an answer and CLEANUP_INTERVAL_SECONDS)`,
-    );
+  if (problems.length === 0 && env.MIN_CHECK_INTERVAL_SECONDS > 0) {
+    const limit = rowCheckedBySeconds(env.OBJECT_TTL_SECONDS, env.CLEANUP_INTERVAL_SECONDS);
+    if (env.MIN_CHECK_INTERVAL_SECONDS >= limit) {
+      problems.push(
+        `MIN_CHECK_INTERVAL_SECONDS: ${env.MIN_CHECK_INTERVAL_SECONDS} leaves no time to check a sighted object before its row lapses; it must be below ${limit} (OBJECT_TTL_SECONDS less ${OBJECT_SERVICE_TIMEOUT_MS / 1000} s for an answer and CLEANUP_INTERVAL_SECONDS)`,
+      );
+    }
   }
   const temporal = loadTemporalSettings(present, problems);
   if (problems.length > 0 || !temporal) throw new ConfigError(`Invalid configuration. ${problems.join('; ')}`);
@@ -131,6 +122,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env) {
     objectServiceMaxConcurrency: env.OBJECT_SERVICE_MAX_CONCURRENCY,
   };
 }
+
+/** How old a still-sighted object's row may grow before its next check must start: a TTL less a cleanup and one answer. */
+export const rowCheckedBySeconds = (ttlSeconds: number, cleanupIntervalSeconds: number): number =>
+  ttlSeconds - cleanupIntervalSeconds - OBJECT_SERVICE_TIMEOUT_MS / 1000;
 
 /** What the service's parts run on: each variable's type comes from its specification, not written again here. */
 export type Config = ReturnType<typeof loadConfig>;

@@ -1,5 +1,5 @@
 export { createHandOut } from './hand-out';
 export { createObjectActivities, type ObjectActivityMetrics } from './object-activities';
-export { OBJECT_SERVICE_TIMEOUT_MS, ObjectServiceClient, ObjectServiceError } from './object-service';
+export { ObjectServiceClient, ObjectServiceError } from './object-service';
 export { SightingDispatcher, type HandOutBacklog } from './sighting-dispatcher';
 export { createSightingSignal } from './sighting-signal';

@@ -4,12 +4,11 @@ import {
   createHandOut,
   createObjectActivities,
   createSightingSignal,
-  OBJECT_SERVICE_TIMEOUT_MS,
   ObjectServiceClient,
   SightingDispatcher,
   type HandOutBacklog,
 } from '../activities';
-import type { Config } from '../config';
+import { rowCheckedBySeconds, type Config } from '../config';
 import { ObjectsRepository } from '../db/objects-repository';
 import type { Database } from '../db/prisma';
 import type { Logger } from '../logger';
@@ -98,6 +97,6 @@ export async function createTemporalWorker(
 /** MIN_CHECK_INTERVAL_SECONDS, and the row age at which a still-sighted object is checked before it lapses. */
 function checkInterval(config: Config): CheckInterval | undefined {
   if (config.minCheckIntervalSeconds === 0) return undefined;
-  const lapsesAfterMs = (config.objectTtlSeconds - config.cleanupIntervalSeconds) * 1000;
-  return { minMs: config.minCheckIntervalSeconds * 1000, maxRowAgeMs: lapsesAfterMs - OBJECT_SERVICE_TIMEOUT_MS };
+  const maxRowAgeSeconds = rowCheckedBySeconds(config.objectTtlSeconds, config.cleanupIntervalSeconds);
+  return { minMs: config.minCheckIntervalSeconds * 1000, maxRowAgeMs: maxRowAgeSeconds * 1000 };
 }
