@@ -7,8 +7,8 @@ export interface SightingDispatcherOptions {
   ttlMs: number;
   /** Told of sightings that needed no signal of their own. */
   onCoalesced?: (count: number) => void;
-  /** How long after a delivery the id's next signal waits (MIN_CHECK_INTERVAL_SECONDS); 0: it waits only its turn. */
-  restMs?: number;
+  /** How long after delivering this receipt time the id's next signal waits; unset, it waits only its turn. */
+  restMs?: (receivedAtMs: number) => number;
 }
 
 export interface HandOutWatch {
@@ -141,7 +141,7 @@ export class SightingDispatcher {
       .then(
         () => {
           this.delivered.set(objectId, newest);
-          if (this.options.restMs) this.rest(objectId, this.options.restMs);
+          if (this.options.restMs) this.rest(objectId, this.options.restMs(newest));
           if (toSend.length > 1) this.options.onCoalesced?.(toSend.length - 1);
           for (const { handOut, index } of toSend) handOut.done(index, false);
         },

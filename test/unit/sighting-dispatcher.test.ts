@@ -56,7 +56,7 @@ function setUp(concurrency: number, ttlMs = 60_000, restMs = 0) {
     concurrency,
     ttlMs,
     onCoalesced: (count) => (coalesced += count),
-    restMs,
+    restMs: restMs ? () => restMs : undefined,
   });
   return { deliveries, dispatcher, coalesced: () => coalesced };
 }

@@ -1,0 +1,18 @@
+import { rowCheckedBySeconds, type Config } from '../config';
+import type { CheckInterval } from '../workflows';
+
+/** A signal sent before its workflow's next check is due would wait there on a timer, a billed action. */
+const CHECK_START_SLACK_MS = 1_000;
+
+/** MIN_CHECK_INTERVAL_SECONDS, and the row age at which a still-sighted object is checked before it lapses. */
+export function checkInterval(config: Config): CheckInterval | undefined {
+  if (config.minCheckIntervalSeconds === 0) return undefined;
+  const maxRowAgeSeconds = rowCheckedBySeconds(config.objectTtlSeconds, config.cleanupIntervalSeconds);
+  return { minMs: config.minCheckIntervalSeconds * 1000, maxRowAgeMs: maxRowAgeSeconds * 1000 };
+}
+
+/** How long after a signal with this receipt time the object's workflow checks again: the id's next signal waits as long. */
+export const signalRestMs =
+  ({ minMs, maxRowAgeMs }: CheckInterval) =>
+  (receivedAtMs: number): number =>
+    Math.min(minMs + CHECK_START_SLACK_MS, receivedAtMs + maxRowAgeMs - Date.now());

@@ -1,0 +1,12 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { signalRestMs } from '../../src/worker/check-interval';
+
+describe('check interval', () => {
+  it("rests an id until its workflow's next check is due: the interval and a second, or sooner if its row would lapse", () => {
+    const restMs = signalRestMs({ minMs: 20_000, maxRowAgeMs: 22_000 });
+    const now = Date.now();
+    assert.ok(Math.abs(restMs(now) - 21_000) < 50, 'a fresh sighting: the interval and a second');
+    assert.ok(Math.abs(restMs(now - 4_000) - 18_000) < 50, 'a sighting 4 s old: its row would lapse first');
+  });
+});
