@@ -16,7 +16,7 @@ import { checkStateQuery, sightedSignal } from './sighting';
 
 const { checkObject, recordSighting } = proxyLocalActivities<PresenceActivities>(checkOptions);
 
-/** How long a workflow waits for the next sighting after its last check before it completes. */
+/** The window without a check after which a workflow completes. */
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
 export interface ObjectPresenceInput {
@@ -56,7 +56,6 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
   let rowSeenAtMs: number | undefined;
   let answer: { askedAtMs: number; online: boolean } | undefined;
   let lastCheckAtMs = input.lastCheckAtMs;
-  let quietSince = Date.now();
   let idle = false;
   const nextCheckAtMs = () =>
     interval
@@ -91,15 +90,15 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
   }));
   describe();
 
-  // A timer only while quiet, and none per check: each timer is a billed action on Temporal Cloud.
+  // Idle after a whole quiet window without a check: one timer per window, not per check, as each
+  // timer is a billed action on Temporal Cloud. So a run ends 1 to 2 windows after its last check.
   const quiet = () => !checking && pendingReceivedAtMs === undefined;
   const watchIdle = async (): Promise<never> => {
     for (;;) {
       await condition(quiet);
-      const quietForMs = Date.now() - quietSince;
-      if (quietForMs < idleMs) {
-        await sleep(idleMs - quietForMs);
-      } else {
+      const checksBefore = checks;
+      await sleep(idleMs);
+      if (checks === checksBefore && quiet()) {
         idle = true;
         await condition(() => !idle);
       }
@@ -147,7 +146,6 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
       checking = false;
       checks += 1;
       checkedReceivedAtMs = receivedAtMs;
-      quietSince = Date.now();
       describe();
     }
   }
