@@ -1,5 +1,5 @@
 import { rowCheckedBySeconds, type Config } from '../config';
-import type { CheckInterval } from '../workflows';
+import { nextCheckAtMs, type CheckInterval } from '../workflows';
 
 /** A signal sent before its workflow's next check is due would wait there on a timer, a billed action. */
 const CHECK_START_SLACK_MS = 1_000;
@@ -11,8 +11,10 @@ export function checkInterval(config: Config): CheckInterval | undefined {
   return { minMs: config.minCheckIntervalSeconds * 1000, maxRowAgeMs: maxRowAgeSeconds * 1000 };
 }
 
-/** How long after a signal with this receipt time the object's workflow checks again: the id's next signal waits as long. */
+/** How long after a signal with this receipt time its workflow checks again (its check starts just after the signal). */
 export const signalRestMs =
-  ({ minMs, maxRowAgeMs }: CheckInterval) =>
-  (receivedAtMs: number): number =>
-    Math.min(minMs + CHECK_START_SLACK_MS, receivedAtMs + maxRowAgeMs - Date.now());
+  (interval: CheckInterval) =>
+  (receivedAtMs: number): number => {
+    const now = Date.now();
+    return nextCheckAtMs(interval, now + CHECK_START_SLACK_MS, receivedAtMs) - now;
+  };

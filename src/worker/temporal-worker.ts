@@ -25,7 +25,7 @@ export interface TemporalWorkerConnections {
   metrics: WorkerMetrics;
 }
 
-/** Signal-with-starts one worker's hand-outs send at once: a callback of 200 ids goes out in well under a second. */
+/** Signal-with-starts one worker's hand-outs send at once: with several workers each signals the whole fleet. */
 const SIGNALS_IN_FLIGHT = 32;
 
 /** How often the backlog and object-service gauges are brought up to date. */

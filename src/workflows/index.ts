@@ -1,5 +1,6 @@
 export { callbackWorkflow, type AcceptedCallback, type CallbackInput } from './callback';
-export { objectPresenceWorkflow, type CheckInterval, type ObjectPresenceInput } from './object-presence';
+export { nextCheckAtMs, type CheckInterval } from './check-interval';
+export { objectPresenceWorkflow, type ObjectPresenceInput } from './object-presence';
 export { cleanupWorkflow } from './cleanup';
 export { checkStateQuery, objectWorkflowId, sightedSignal, type ObjectCheckState } from './sighting';
 export type { CheckOutcome, CheckResult, HandOutResult, PresenceActivities } from './contracts';

@@ -11,6 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { CheckOutcome, PresenceActivities } from './contracts';
 import { checkOptions } from './activity-options';
+import { nextCheckAtMs, type CheckInterval } from './check-interval';
 import { objectDetails, readable } from './object-details';
 import { checkStateQuery, sightedSignal } from './sighting';
 
@@ -29,13 +30,6 @@ export interface ObjectPresenceInput {
   interval?: CheckInterval;
   /** When the latest check started, carried over by continue-as-new so that the interval holds across runs. */
   lastCheckAtMs?: number;
-}
-
-export interface CheckInterval {
-  /** Checks start at least this far apart... */
-  minMs: number;
-  /** ...unless a sighting waits and the row has grown this old: it is checked then, before it lapses. */
-  maxRowAgeMs: number;
 }
 
 /**
@@ -57,10 +51,7 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
   let answer: { askedAtMs: number; online: boolean } | undefined;
   let lastCheckAtMs = input.lastCheckAtMs;
   let idle = false;
-  const nextCheckAtMs = () =>
-    interval
-      ? Math.min((lastCheckAtMs ?? -Infinity) + interval.minMs, (rowSeenAtMs ?? Infinity) + interval.maxRowAgeMs)
-      : -Infinity;
+  const dueAtMs = () => (interval ? nextCheckAtMs(interval, lastCheckAtMs, rowSeenAtMs) : -Infinity);
 
   const describe = () =>
     setCurrentDetails(
@@ -71,7 +62,7 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
         lastOutcome,
         checkedReceivedAtMs,
         pendingReceivedAtMs,
-        dueAtMs: nextCheckAtMs(),
+        dueAtMs: dueAtMs(),
       }),
     );
   setHandler(sightedSignal, (receivedAtMs) => {
@@ -113,7 +104,7 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
       await continueAsNew<typeof objectPresenceWorkflow>({ ...input, pendingReceivedAtMs, lastCheckAtMs });
     }
     const answered = answer && pendingReceivedAtMs <= answer.askedAtMs ? answer : undefined;
-    const dueInMs = answered ? 0 : nextCheckAtMs() - Date.now();
+    const dueInMs = answered ? 0 : dueAtMs() - Date.now();
     if (dueInMs > 0) {
       describe();
       await sleep(dueInMs);

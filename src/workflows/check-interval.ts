@@ -1,0 +1,14 @@
+/** MIN_CHECK_INTERVAL_SECONDS, as each object workflow gets it from the worker that starts it. */
+export interface CheckInterval {
+  /** Checks start at least this far apart... */
+  minMs: number;
+  /** ...unless a sighting waits and the row has grown this old: it is checked then, before it lapses. */
+  maxRowAgeMs: number;
+}
+
+/** When an object's next check may start; the worker's hand-out rests an id until then too. */
+export const nextCheckAtMs = (
+  { minMs, maxRowAgeMs }: CheckInterval,
+  lastCheckAtMs = -Infinity,
+  rowSeenAtMs = Infinity,
+): number => Math.min(lastCheckAtMs + minMs, rowSeenAtMs + maxRowAgeMs);
