@@ -1,8 +1,10 @@
 export interface SightingDispatcherOptions {
   /** Signal-with-starts the object's workflow with this receipt time; resolves once Temporal has it. */
   deliver: (objectId: number, receivedAtMs: number) => Promise<unknown>;
-  /** Signal-with-starts in flight at once. */
+  /** Signals in flight at once into workflows that run: those of ids delivered within the TTL. */
   concurrency: number;
+  /** Signal-with-starts in flight at once for the other ids, which likely start a workflow. */
+  startConcurrency: number;
   /** A sighting this old would not be written by its check, so it is not delivered. */
   ttlMs: number;
   /** Told of sightings that needed no signal of their own. */
@@ -51,7 +53,8 @@ type Waiter = { handOut: HandOut; index: number };
 /**
  * Hands sightings to their object workflows for every hand-out on this worker, coalescing across
  * the whole backlog: an id waits in line once, first in first out, and its turn signals only its
- * newest pending sighting. That signal covers every older sighting of the id, since the check it
+ * newest pending sighting. Ids whose signal likely starts a workflow wait in a line of their own,
+ * with a smaller bound, as a start costs the server more than a signal. That signal covers every older sighting of the id, since the check it
  * leads to starts after all of them were received. So under overload each id costs one signal
  * per round of the fleet: rows stay, and only their freshness lags.
  *
@@ -59,11 +62,14 @@ type Waiter = { handOut: HandOut; index: number };
  * retry on another worker registers its ids again, which can only signal again, never lose one.
  */
 export class SightingDispatcher {
-  /** Ids waiting for their turn, first queued first, with the hand-outs that wait for each. */
+  /** Ids waiting for their turn, first queued first, with the hand-outs that wait for each... */
   private readonly queued = new Map<number, Waiter[]>();
+  /** ...and the same for ids whose signal likely starts their workflow. */
+  private readonly queuedStarts = new Map<number, Waiter[]>();
   /** Ids delivered less than `restMs` ago, with the hand-outs that wait for their next turn. */
   private readonly resting = new Map<number, Waiter[]>();
   private readonly inFlight = new Set<number>();
+  private startsInFlight = 0;
   /** Per id, the newest receipt time delivered; kept a TTL, after which it covers only expired sightings. */
   private readonly delivered = new Map<number, number>();
   private readonly handOuts = new Set<HandOut>();
@@ -86,9 +92,9 @@ export class SightingDispatcher {
       this.handOuts.add(handOut);
       watch.signal.addEventListener('abort', onAbort, { once: true });
       objectIds.forEach((objectId, index) => {
-        const waiters = this.resting.get(objectId) ?? this.queued.get(objectId);
+        const waiters = this.resting.get(objectId) ?? this.queued.get(objectId) ?? this.queuedStarts.get(objectId);
         if (waiters) waiters.push({ handOut, index });
-        else this.queued.set(objectId, [{ handOut, index }]);
+        else this.laneOf(objectId).set(objectId, [{ handOut, index }]);
       });
       this.pump();
     });
@@ -98,26 +104,38 @@ export class SightingDispatcher {
   backlog(now = Date.now()): { ids: number; lagSeconds: number } {
     let oldest = Infinity;
     for (const { receivedAtMs } of this.handOuts) oldest = Math.min(oldest, receivedAtMs);
-    let ids = this.queued.size;
+    let ids = this.queued.size + this.queuedStarts.size;
     for (const objectId of this.inFlight) if (!this.queued.has(objectId)) ids += 1;
     for (const waiters of this.resting.values()) if (waiters.length > 0) ids += 1;
     return { ids, lagSeconds: oldest === Infinity ? 0 : Math.max(0, now - oldest) / 1000 };
   }
 
+  /** An id delivered within the TTL, or in flight, has a workflow running; the others likely not. */
+  private laneOf(objectId: number): Map<number, Waiter[]> {
+    return this.delivered.has(objectId) || this.inFlight.has(objectId) ? this.queued : this.queuedStarts;
+  }
+
   private pump(): void {
     const now = Date.now();
     this.forgetOldDeliveries(now);
-    // Ids in flight stay queued for their next turn: at most `concurrency` of them are skipped.
-    for (const [objectId, waiters] of this.queued) {
-      if (this.inFlight.size >= this.options.concurrency) return;
-      if (this.inFlight.has(objectId)) continue;
-      this.queued.delete(objectId);
-      this.take(objectId, waiters, now);
+    const { concurrency, startConcurrency } = this.options;
+    const lanes = [
+      [this.queued, () => this.inFlight.size - this.startsInFlight < concurrency],
+      [this.queuedStarts, () => this.startsInFlight < startConcurrency],
+    ] as const;
+    for (const [lane, hasRoom] of lanes) {
+      // Ids in flight stay queued for their next turn: at most the ones in flight are skipped.
+      for (const [objectId, waiters] of lane) {
+        if (!hasRoom()) break;
+        if (this.inFlight.has(objectId)) continue;
+        lane.delete(objectId);
+        this.take(objectId, waiters, now, lane === this.queuedStarts);
+      }
     }
   }
 
   /** Settles the waiters a delivered or an expired sighting answers for; signals the newest of the rest. */
-  private take(objectId: number, waiters: Waiter[], now: number): void {
+  private take(objectId: number, waiters: Waiter[], now: number, starts: boolean): void {
     const delivered = this.delivered.get(objectId) ?? -Infinity;
     const toSend: Waiter[] = [];
     let newest = -Infinity;
@@ -136,6 +154,7 @@ export class SightingDispatcher {
     }
     if (toSend.length === 0) return;
     this.inFlight.add(objectId);
+    if (starts) this.startsInFlight += 1;
     this.options
       .deliver(objectId, newest)
       .then(
@@ -152,6 +171,7 @@ export class SightingDispatcher {
       )
       .finally(() => {
         this.inFlight.delete(objectId);
+        if (starts) this.startsInFlight -= 1;
         this.pump();
       });
   }

@@ -25,8 +25,10 @@ export interface TemporalWorkerConnections {
   metrics: WorkerMetrics;
 }
 
-/** Signal-with-starts one worker's hand-outs send at once: with several workers each signals the whole fleet. */
+/** Signals one worker's hand-outs send at once into running workflows: with several workers each signals the whole fleet. */
 const SIGNALS_IN_FLIGHT = 32;
+/** Signal-with-starts that likely start a workflow: more at once outrun the workers' first tasks, which then spool. */
+const STARTS_IN_FLIGHT = 4;
 
 /** How often the backlog and object-service gauges are brought up to date. */
 const GAUGE_INTERVAL_MS = 1_000;
@@ -44,6 +46,7 @@ export async function createTemporalWorker(
   const dispatcher = new SightingDispatcher({
     deliver: createSightingSignal({ client, taskQueue: config.taskQueue, objectIdSearchAttribute, interval }),
     concurrency: SIGNALS_IN_FLIGHT,
+    startConcurrency: STARTS_IN_FLIGHT,
     ttlMs: config.objectTtlSeconds * 1000,
     onCoalesced: (count) => metrics.handOut.coalesced.add(count),
     // The workflow would not check sooner anyway; its own bound holds with any number of workers.

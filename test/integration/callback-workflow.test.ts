@@ -65,6 +65,7 @@ describe('callback workflows on a real Temporal server', () => {
     const dispatcher = new SightingDispatcher({
       deliver: createSightingSignal({ client: stack.client, taskQueue: stack.taskQueue }),
       concurrency: 4,
+      startConcurrency: 4,
       ttlMs: objectTtlSeconds * 1000,
     });
     return createHandOut({ dispatcher, metrics: { expired: noopMetricMeter.createCounter('expired') } });

@@ -93,6 +93,7 @@ describe('the ObjectId search attribute on object workflows, on real Temporal de
       dispatcher: new SightingDispatcher({
         deliver: createSightingSignal({ client, taskQueue: TASK_QUEUE, objectIdSearchAttribute }),
         concurrency: 2,
+        startConcurrency: 2,
         ttlMs: 30_000,
       }),
       metrics: { expired: noopMetricMeter.createCounter('expired') },

@@ -48,12 +48,13 @@ function handOut(dispatcher: SightingDispatcher, objectIds: number[], receivedAt
   return { done, state, settled };
 }
 
-function setUp(concurrency: number, ttlMs = 60_000, restMs = 0) {
+function setUp(concurrency: number, ttlMs = 60_000, restMs = 0, startConcurrency = concurrency) {
   const deliveries = new Deliveries();
   let coalesced = 0;
   const dispatcher = new SightingDispatcher({
     deliver: deliveries.deliver,
     concurrency,
+    startConcurrency,
     ttlMs,
     onCoalesced: (count) => (coalesced += count),
     restMs: restMs ? () => restMs : undefined,
@@ -91,18 +92,35 @@ describe('sighting dispatcher', () => {
     ];
     for (let i = 0; i < 6; i += 1) await deliveries.answer(i);
     await Promise.all(callbacks.map(({ settled }) => settled));
-    // 1 was in flight when it was sighted again, so its newer sighting waits for the next round.
+    // 1 was in flight when it was sighted again: its newer sighting waits for that delivery, then
+    // goes in the line of running workflows, beside the line of starts.
     assert.deepEqual(
       deliveries.sent.map(({ objectId, receivedAtMs }) => [objectId, now - receivedAtMs]),
       [
         [1, 3_000],
+        [1, 1_000],
         [2, 2_000],
         [3, 2_000],
         [4, 2_000],
         [5, 1_000],
-        [1, 1_000],
       ],
     );
+  });
+
+  it('sends fewer signals at once for ids it has not delivered, whose signals likely start a workflow', async () => {
+    const { deliveries, dispatcher } = setUp(3, 60_000, 0, 1);
+    const known = handOut(dispatcher, [1], now - 2_000);
+    await deliveries.answer(0);
+    await known.settled;
+    const mixed = handOut(dispatcher, [2, 3, 1], now - 1_000);
+    await settle();
+    assert.deepEqual(deliveries.sentIds(), [1, 1, 2], 'id 1 goes beside the one start; id 3 waits for it');
+    await deliveries.answer(2);
+    assert.deepEqual(deliveries.sentIds(), [1, 1, 2, 3]);
+    await deliveries.answer(1);
+    await deliveries.answer(3);
+    await mixed.settled;
+    assert.equal(mixed.state.expired, 0);
   });
 
   it('keeps a line of more ids than a function call takes arguments', async () => {

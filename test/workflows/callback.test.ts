@@ -51,6 +51,7 @@ describe('callbackWorkflow on a real Temporal server, with the real hand-out', (
         }),
         // One signal at a time, so that the checkpoint at the failure is exactly the ids before it.
         concurrency: 1,
+        startConcurrency: 1,
         ttlMs: 30_000,
       }),
       metrics: { expired: noopMetricMeter.createCounter('expired') },
@@ -107,6 +108,7 @@ describe('callbackWorkflow on a real Temporal server, with the real hand-out', (
       dispatcher: new SightingDispatcher({
         deliver: createSightingSignal({ client, taskQueue: objectsQueue }),
         concurrency: 1,
+        startConcurrency: 1,
         ttlMs: 30_000,
       }),
       metrics: { expired: noopMetricMeter.createCounter('expired') },
