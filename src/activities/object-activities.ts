@@ -60,7 +60,7 @@ export function createObjectActivities({
     recordSighting,
 
     async deleteStaleObjects(): Promise<number> {
-      const deleted = await objects.deleteSeenBefore(objectTtlSeconds);
+      const deleted = await objects.deleteExpired(objectTtlSeconds);
       metrics.deleted.add(deleted);
       if (deleted > 0) log.info('deleted stale objects', { deleted, ttlSeconds: objectTtlSeconds });
       return deleted;

@@ -19,7 +19,7 @@ export class ObjectsRepository {
   }
 
   /** Deletes every object not seen within the TTL; returns how many. */
-  async deleteSeenBefore(ttlSeconds: number): Promise<number> {
+  async deleteExpired(ttlSeconds: number): Promise<number> {
     return this.db.$executeRaw`
       DELETE FROM objects WHERE last_seen < clock_timestamp() - ${ttlSeconds}::integer * interval '1 second'`;
   }
