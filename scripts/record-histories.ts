@@ -59,12 +59,13 @@ async function main(): Promise<void> {
     });
     await cleanup.result();
 
-    // Object workflows complete after their idle window; their whole history is the fixture.
+    // Object workflows complete one to two idle windows (5 minutes each) after their last check;
+    // their whole history is the fixture.
     const objectIds = Object.keys(scenarios).map(Number);
     await eventually(
       async () => ((await stack.runningWorkflows()) === 0 ? true : undefined),
       'every object workflow to complete',
-      90_000,
+      11 * 60_000,
     );
     const exports: Array<[string, string]> = [
       [callbackId, 'callback'],

@@ -17,8 +17,8 @@ import { checkStateQuery, sightedSignal } from './sighting';
 
 const { checkObject, recordSighting } = proxyLocalActivities<PresenceActivities>(checkOptions);
 
-/** The window without a check after which a workflow completes. */
-const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/** The window without a check after which a workflow completes: long against the gaps between an object's sightings, as each window costs a timer. */
+const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
 
 export interface ObjectPresenceInput {
   objectId: number;
