@@ -1,10 +1,8 @@
 export interface SightingDispatcherOptions {
   /** Signal-with-starts the object's workflow with this receipt time; resolves once Temporal has it. */
   deliver: (objectId: number, receivedAtMs: number) => Promise<unknown>;
-  /** Signals in flight at once into workflows that run: those of ids delivered within the TTL. */
-  concurrency: number;
-  /** Signal-with-starts in flight at once for the other ids, which likely start a workflow. */
-  startConcurrency: number;
+  /** In flight at once: signals into workflows that run (ids delivered within the TTL), and signal-with-starts for the rest. */
+  concurrency: { signals: number; starts: number };
   /** A sighting this old would not be written by its check, so it is not delivered. */
   ttlMs: number;
   /** Told of sightings that needed no signal of their own. */
@@ -53,10 +51,10 @@ type Waiter = { handOut: HandOut; index: number };
 /**
  * Hands sightings to their object workflows for every hand-out on this worker, coalescing across
  * the whole backlog: an id waits in line once, first in first out, and its turn signals only its
- * newest pending sighting. Ids whose signal likely starts a workflow wait in a line of their own,
- * with a smaller bound, as a start costs the server more than a signal. That signal covers every older sighting of the id, since the check it
- * leads to starts after all of them were received. So under overload each id costs one signal
- * per round of the fleet: rows stay, and only their freshness lags.
+ * newest pending sighting, which covers the older ones, as the check it leads to starts after all
+ * of them were received. So under overload each id costs one signal per round of the fleet: rows
+ * stay, and only their freshness lags. A start costs the server more than a signal, so ids whose
+ * signal likely starts their workflow wait in a line of their own, with a smaller bound.
  *
  * All of it is memory, which a crash may forget: a hand-out is a heartbeating activity, and its
  * retry on another worker registers its ids again, which can only signal again, never lose one.
@@ -93,8 +91,10 @@ export class SightingDispatcher {
       watch.signal.addEventListener('abort', onAbort, { once: true });
       objectIds.forEach((objectId, index) => {
         const waiters = this.resting.get(objectId) ?? this.queued.get(objectId) ?? this.queuedStarts.get(objectId);
+        // An id delivered within the TTL, or in flight, has a workflow running; the others likely not.
+        const known = this.delivered.has(objectId) || this.inFlight.has(objectId);
         if (waiters) waiters.push({ handOut, index });
-        else this.laneOf(objectId).set(objectId, [{ handOut, index }]);
+        else (known ? this.queued : this.queuedStarts).set(objectId, [{ handOut, index }]);
       });
       this.pump();
     });
@@ -110,18 +110,13 @@ export class SightingDispatcher {
     return { ids, lagSeconds: oldest === Infinity ? 0 : Math.max(0, now - oldest) / 1000 };
   }
 
-  /** An id delivered within the TTL, or in flight, has a workflow running; the others likely not. */
-  private laneOf(objectId: number): Map<number, Waiter[]> {
-    return this.delivered.has(objectId) || this.inFlight.has(objectId) ? this.queued : this.queuedStarts;
-  }
-
   private pump(): void {
     const now = Date.now();
     this.forgetOldDeliveries(now);
-    const { concurrency, startConcurrency } = this.options;
+    const { signals, starts } = this.options.concurrency;
     const lanes = [
-      [this.queued, () => this.inFlight.size - this.startsInFlight < concurrency],
-      [this.queuedStarts, () => this.startsInFlight < startConcurrency],
+      [this.queued, () => this.inFlight.size - this.startsInFlight < signals],
+      [this.queuedStarts, () => this.startsInFlight < starts],
     ] as const;
     for (const [lane, hasRoom] of lanes) {
       // Ids in flight stay queued for their next turn: at most the ones in flight are skipped.

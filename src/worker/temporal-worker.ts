@@ -1,13 +1,10 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import {
-  createHandOut,
-  createObjectActivities,
-  createSightingSignal,
-  ObjectServiceClient,
-  SightingDispatcher,
-  type HandOutBacklog,
-} from '../activities';
+import { createHandOut } from '../activities/hand-out';
+import { createObjectActivities } from '../activities/object-activities';
+import { ObjectServiceClient } from '../activities/object-service';
+import { SightingDispatcher, type HandOutBacklog } from '../activities/sighting-dispatcher';
+import { createSightingSignal } from '../activities/sighting-signal';
 import type { Config } from '../config';
 import { ObjectsRepository } from '../db/objects-repository';
 import type { Database } from '../db/prisma';
@@ -45,8 +42,7 @@ export async function createTemporalWorker(
   const interval = checkInterval(config);
   const dispatcher = new SightingDispatcher({
     deliver: createSightingSignal({ client, taskQueue: config.taskQueue, objectIdSearchAttribute, interval }),
-    concurrency: SIGNALS_IN_FLIGHT,
-    startConcurrency: STARTS_IN_FLIGHT,
+    concurrency: { signals: SIGNALS_IN_FLIGHT, starts: STARTS_IN_FLIGHT },
     ttlMs: config.objectTtlSeconds * 1000,
     onCoalesced: (count) => metrics.handOut.coalesced.add(count),
     // The workflow would not check sooner anyway; its own bound holds with any number of workers.

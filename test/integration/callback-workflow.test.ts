@@ -64,8 +64,7 @@ describe('callback workflows on a real Temporal server', () => {
   const handOut = (objectTtlSeconds = 30) => {
     const dispatcher = new SightingDispatcher({
       deliver: createSightingSignal({ client: stack.client, taskQueue: stack.taskQueue }),
-      concurrency: 4,
-      startConcurrency: 4,
+      concurrency: { signals: 4, starts: 4 },
       ttlMs: objectTtlSeconds * 1000,
     });
     return createHandOut({ dispatcher, metrics: { expired: noopMetricMeter.createCounter('expired') } });

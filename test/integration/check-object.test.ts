@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, noopMetricMeter } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createObjectActivities, type ObjectActivityMetrics } from '../../src/activities';
+import { createObjectActivities, type ObjectActivityMetrics } from '../../src/activities/object-activities';
 import type { CheckResult } from '../../src/workflows';
 import { ObjectServiceClient } from '../../src/activities/object-service';
 import { ObjectsRepository } from '../../src/db/objects-repository';

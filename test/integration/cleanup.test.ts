@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { noopMetricMeter } from '@temporalio/common';
-import { createObjectActivities } from '../../src/activities';
+import { createObjectActivities } from '../../src/activities/object-activities';
 import { ObjectServiceClient } from '../../src/activities/object-service';
 import { ObjectsRepository } from '../../src/db/objects-repository';
 import { CLEANUP_SCHEDULE_ID, ensureCleanupSchedule } from '../../src/worker/cleanup-schedule';

@@ -92,8 +92,7 @@ describe('the ObjectId search attribute on object workflows, on real Temporal de
     createHandOut({
       dispatcher: new SightingDispatcher({
         deliver: createSightingSignal({ client, taskQueue: TASK_QUEUE, objectIdSearchAttribute }),
-        concurrency: 2,
-        startConcurrency: 2,
+        concurrency: { signals: 2, starts: 2 },
         ttlMs: 30_000,
       }),
       metrics: { expired: noopMetricMeter.createCounter('expired') },

@@ -53,8 +53,7 @@ function setUp(concurrency: number, ttlMs = 60_000, restMs = 0, startConcurrency
   let coalesced = 0;
   const dispatcher = new SightingDispatcher({
     deliver: deliveries.deliver,
-    concurrency,
-    startConcurrency,
+    concurrency: { signals: concurrency, starts: startConcurrency },
     ttlMs,
     onCoalesced: (count) => (coalesced += count),
     restMs: restMs ? () => restMs : undefined,

@@ -50,8 +50,7 @@ describe('callbackWorkflow on a real Temporal server, with the real hand-out', (
           objectIdSearchAttribute: OBJECT_ID_SEARCH_ATTRIBUTE,
         }),
         // One signal at a time, so that the checkpoint at the failure is exactly the ids before it.
-        concurrency: 1,
-        startConcurrency: 1,
+        concurrency: { signals: 1, starts: 1 },
         ttlMs: 30_000,
       }),
       metrics: { expired: noopMetricMeter.createCounter('expired') },
@@ -107,8 +106,7 @@ describe('callbackWorkflow on a real Temporal server, with the real hand-out', (
     const handOut = createHandOut({
       dispatcher: new SightingDispatcher({
         deliver: createSightingSignal({ client, taskQueue: objectsQueue }),
-        concurrency: 1,
-        startConcurrency: 1,
+        concurrency: { signals: 1, starts: 1 },
         ttlMs: 30_000,
       }),
       metrics: { expired: noopMetricMeter.createCounter('expired') },
