@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { randomIds } from '../../dev/tester/callback-sender';
 import { FleetCallbackDriver } from '../support/fleet-driver';
-import { runningSystem } from '../support/fault-harness';
+import { clockTime, runningSystem } from '../support/fault-harness';
 
 const APIS = 2;
 const WORKERS = 3;
@@ -57,6 +57,12 @@ describe(`${APIS} APIs and ${WORKERS} workers share one Temporal dev server and 
         `${ahead.length} ahead of their newest sighting; ` +
         `rows written per worker ${JSON.stringify(rowsWritten)}`,
     );
+    // A row behind is diagnosed by its object's workflow: when its signals came, and its checks ended.
+    for (const [id, sentAt] of behind.slice(0, 5)) {
+      t.diagnostic(
+        `object ${id}: sent ${clockTime(sentAt)}, row ${clockTime(lastSeen.get(id))}; ${await harness.objectTimeline(id)}`,
+      );
+    }
     assert.deepEqual(
       driver.callbacks,
       { accepted: CALLBACKS, refused: 0, unanswered: 0 },

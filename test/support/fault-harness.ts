@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
 import { Client } from 'pg';
+import { Client as TemporalClient, Connection } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { tsToMs } from '@temporalio/common/lib/time';
+import { objectWorkflowId } from '../../src/workflows';
 import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
 import { startFakeObjectService, type FakeObjectService } from '../../dev/tester/object-service';
 import type { CallbackDriver, DriverTotals } from './callback-driver';
@@ -11,6 +15,10 @@ import { PartProcess } from './part-process';
 import { freePort } from '../../dev/support/ports';
 import { proxyDatabase, type TcpProxy } from '../../dev/support/tcp-proxy';
 import { eventually } from '../../dev/support/wait';
+
+/** A time of day to the millisecond, for diagnostics. */
+export const clockTime = (ms: number | undefined): string =>
+  ms === undefined ? '-' : new Date(ms).toISOString().slice(11, 23);
 
 export interface FaultHarnessOptions {
   /** Upstream latency range; every object is online, so every accepted id must become a row. */
@@ -176,6 +184,27 @@ export class FaultHarness {
       [[...ids]],
     );
     return new Map(rows.map((row) => [row.id, row.last_seen.getTime()]));
+  }
+
+  /** The end of an object workflow's history in short, for a failing test to show: its signals and finished checks. */
+  async objectTimeline(objectId: number): Promise<string> {
+    const connection = await Connection.connect({ address: this.server.address });
+    try {
+      const handle = new TemporalClient({ connection }).workflow.getHandle(objectWorkflowId(objectId));
+      return ((await handle.fetchHistory()).events ?? [])
+        .map((event) => {
+          const signal = event.workflowExecutionSignaledEventAttributes?.input?.payloads?.[0];
+          if (signal)
+            return `${clockTime(tsToMs(event.eventTime))} sighted ${clockTime(defaultPayloadConverter.fromPayload(signal))}`;
+          if (event.markerRecordedEventAttributes) return `${clockTime(tsToMs(event.eventTime))} check done`;
+          return undefined;
+        })
+        .filter(Boolean)
+        .slice(-12)
+        .join(', ');
+    } finally {
+      await connection.close();
+    }
   }
 
   /** A counter or gauge of a worker's Prometheus endpoint; undefined until the worker has set it. */
