@@ -114,23 +114,23 @@ export class SightingDispatcher {
     const now = Date.now();
     this.forgetOldDeliveries(now);
     const { signals, starts } = this.options.concurrency;
-    const lanes = [
+    const lines = [
       [this.queued, () => this.inFlight.size - this.startsInFlight < signals],
       [this.queuedStarts, () => this.startsInFlight < starts],
     ] as const;
-    for (const [lane, hasRoom] of lanes) {
+    for (const [line, hasRoom] of lines) {
       // Ids in flight stay queued for their next turn: at most the ones in flight are skipped.
-      for (const [objectId, waiters] of lane) {
+      for (const [objectId, waiters] of line) {
         if (!hasRoom()) break;
         if (this.inFlight.has(objectId)) continue;
-        lane.delete(objectId);
-        this.take(objectId, waiters, now, lane === this.queuedStarts);
+        line.delete(objectId);
+        this.take(objectId, waiters, now, line === this.queuedStarts);
       }
     }
   }
 
   /** Settles the waiters a delivered or an expired sighting answers for; signals the newest of the rest. */
-  private take(objectId: number, waiters: Waiter[], now: number, starts: boolean): void {
+  private take(objectId: number, waiters: Waiter[], now: number, start: boolean): void {
     const delivered = this.delivered.get(objectId) ?? -Infinity;
     const toSend: Waiter[] = [];
     let newest = -Infinity;
@@ -149,7 +149,7 @@ export class SightingDispatcher {
     }
     if (toSend.length === 0) return;
     this.inFlight.add(objectId);
-    if (starts) this.startsInFlight += 1;
+    if (start) this.startsInFlight += 1;
     this.options
       .deliver(objectId, newest)
       .then(
@@ -166,7 +166,7 @@ export class SightingDispatcher {
       )
       .finally(() => {
         this.inFlight.delete(objectId);
-        if (starts) this.startsInFlight -= 1;
+        if (start) this.startsInFlight -= 1;
         this.pump();
       });
   }
