@@ -113,20 +113,21 @@ export class SightingDispatcher {
   private pump(): void {
     const now = Date.now();
     this.forgetOldDeliveries(now);
-    const { signals, starts } = this.options.concurrency;
-    const lines = [
-      [this.queued, () => this.inFlight.size - this.startsInFlight < signals],
-      [this.queuedStarts, () => this.startsInFlight < starts],
-    ] as const;
-    for (const [line, hasRoom] of lines) {
+    for (const start of [false, true]) {
+      const line = start ? this.queuedStarts : this.queued;
       // Ids in flight stay queued for their next turn: at most the ones in flight are skipped.
       for (const [objectId, waiters] of line) {
-        if (!hasRoom()) break;
+        if (!this.hasRoom(start)) break;
         if (this.inFlight.has(objectId)) continue;
         line.delete(objectId);
-        this.take(objectId, waiters, now, line === this.queuedStarts);
+        this.take(objectId, waiters, now, start);
       }
     }
+  }
+
+  private hasRoom(start: boolean): boolean {
+    const { signals, starts } = this.options.concurrency;
+    return start ? this.startsInFlight < starts : this.inFlight.size - this.startsInFlight < signals;
   }
 
   /** Settles the waiters a delivered or an expired sighting answers for; signals the newest of the rest. */

@@ -186,22 +186,23 @@ export class FaultHarness {
     return new Map(rows.map((row) => [row.id, row.last_seen.getTime()]));
   }
 
-  /** The end of an object workflow's history in short, for a failing test to show: its signals and finished checks. */
-  async objectTimeline(objectId: number): Promise<string> {
+  /** The end of each object workflow's history in short, for a failing test to show: its signals and finished checks. */
+  async objectTimelines(objectIds: number[]): Promise<Map<number, string>> {
     const connection = await Connection.connect({ address: this.server.address });
     try {
-      const handle = new TemporalClient({ connection }).workflow.getHandle(objectWorkflowId(objectId));
-      return ((await handle.fetchHistory()).events ?? [])
-        .map((event) => {
+      const client = new TemporalClient({ connection });
+      const timelines = new Map<number, string>();
+      for (const objectId of objectIds) {
+        const history = await client.workflow.getHandle(objectWorkflowId(objectId)).fetchHistory();
+        const lines = (history.events ?? []).map((event) => {
           const signal = event.workflowExecutionSignaledEventAttributes?.input?.payloads?.[0];
-          if (signal)
-            return `${clockTime(tsToMs(event.eventTime))} sighted ${clockTime(defaultPayloadConverter.fromPayload(signal))}`;
-          if (event.markerRecordedEventAttributes) return `${clockTime(tsToMs(event.eventTime))} check done`;
-          return undefined;
-        })
-        .filter(Boolean)
-        .slice(-12)
-        .join(', ');
+          const at = clockTime(tsToMs(event.eventTime));
+          if (signal) return `${at} sighted ${clockTime(defaultPayloadConverter.fromPayload(signal))}`;
+          return event.markerRecordedEventAttributes ? `${at} check done` : undefined;
+        });
+        timelines.set(objectId, lines.filter(Boolean).slice(-12).join(', '));
+      }
+      return timelines;
     } finally {
       await connection.close();
     }
