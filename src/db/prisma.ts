@@ -1,6 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { withinDeadline } from '../deadline';
 import { PrismaClient } from '../generated/prisma/client';
+import { utcSessions } from './utc-sessions';
 
 export type Database = PrismaClient;
 
@@ -10,7 +11,7 @@ const STATEMENT_TIMEOUT_MS = 5_000;
 export function connectDatabase(databaseUrl: string, poolSize = 10): Database {
   return new PrismaClient({
     adapter: new PrismaPg({
-      connectionString: databaseUrl,
+      ...utcSessions(databaseUrl),
       max: poolSize,
       connectionTimeoutMillis: 5_000,
       statement_timeout: STATEMENT_TIMEOUT_MS,
