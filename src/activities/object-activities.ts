@@ -27,6 +27,8 @@ export function createObjectActivities({
   const hasExpired = (receivedAtMs: number): boolean => receivedAtMs <= Date.now() - objectTtlSeconds * 1000;
 
   const recordSighting = async (objectId: number, receivedAtMs: number): Promise<CheckOutcome> => {
+    // A write retried through a database outage stops once it could no longer land.
+    if (hasExpired(receivedAtMs)) return 'expired';
     if (await objects.recordSeen(objectId, new Date(receivedAtMs), objectTtlSeconds)) {
       metrics.rowDelaySeconds.record(secondsSince(receivedAtMs));
       return 'recorded';

@@ -8,7 +8,7 @@ export interface SightingSignalOptions {
   taskQueue: string;
   /** Set on each object workflow it starts; unset when the namespace lacks it, as a start would fail forever. */
   objectIdSearchAttribute?: SearchAttributeKey<typeof SearchAttributeType.INT>;
-  /** Given to each object workflow it starts; a running one keeps its own until its next run. */
+  /** Sent with every sighting: the object's workflow follows the interval of its latest one. */
   interval?: CheckInterval;
 }
 
@@ -18,11 +18,11 @@ export function createSightingSignal({ client, taskQueue, objectIdSearchAttribut
     client.workflow.signalWithStart(objectPresenceWorkflow, {
       workflowId: objectWorkflowId(objectId),
       taskQueue,
-      args: [{ objectId, interval }],
+      args: [{ objectId }],
       staticSummary: `Object ${objectId}`,
       // Only a start applies it; continue-as-new carries it into the object's next runs.
       typedSearchAttributes: objectIdSearchAttribute && [{ key: objectIdSearchAttribute, value: objectId }],
       signal: sightedSignal,
-      signalArgs: [receivedAtMs],
+      signalArgs: [receivedAtMs, interval],
     });
 }

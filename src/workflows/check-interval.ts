@@ -1,4 +1,4 @@
-/** MIN_CHECK_INTERVAL_SECONDS, as each object workflow gets it from the worker that starts it. */
+/** MIN_CHECK_INTERVAL_SECONDS, as each object workflow gets it with every sighting from the worker that signals it. */
 export interface CheckInterval {
   /** Checks start at least this far apart... */
   minMs: number;
@@ -12,3 +12,6 @@ export const nextCheckAtMs = (
   lastCheckAtMs = -Infinity,
   rowSeenAtMs = Infinity,
 ): number => Math.min(lastCheckAtMs + minMs, rowSeenAtMs + maxRowAgeMs);
+
+export const sameInterval = (a?: CheckInterval, b?: CheckInterval): boolean =>
+  a?.minMs === b?.minMs && a?.maxRowAgeMs === b?.maxRowAgeMs;

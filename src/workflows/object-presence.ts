@@ -11,7 +11,8 @@ import {
 } from '@temporalio/workflow';
 import type { CheckOutcome, PresenceActivities } from './contracts';
 import { checkOptions } from './activity-options';
-import { nextCheckAtMs, type CheckInterval } from './check-interval';
+import { nextCheckAtMs, sameInterval, type CheckInterval } from './check-interval';
+import { CLOCK_SKEW_MS } from './clock-skew';
 import { objectDetails, readable } from './object-details';
 import { checkStateQuery, sightedSignal } from './sighting';
 
@@ -22,14 +23,26 @@ const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
 
 export interface ObjectPresenceInput {
   objectId: number;
-  /** A sighting not yet checked, carried over by continue-as-new. */
-  pendingReceivedAtMs?: number;
   /** Unset means DEFAULT_IDLE_TIMEOUT_MS; an input so that tests can watch a whole life in seconds. */
   idleTimeoutMs?: number;
-  /** MIN_CHECK_INTERVAL_SECONDS, when set; unset, a sighting is checked as soon as it comes. */
-  interval?: CheckInterval;
-  /** When the latest check started, carried over by continue-as-new so that the interval holds across runs. */
+  /** What the previous run knew, handed over whole by continue-as-new. */
+  memory?: ObjectMemory;
+}
+
+/** What a run knows that decides its next checks: all of it, so that each run continues the last. */
+export interface ObjectMemory {
+  /** A sighting not yet checked. */
+  pendingReceivedAtMs?: number;
+  /** The sighting the latest check started for: it answers for the ones received before it. */
+  startedReceivedAtMs?: number;
+  /** When the latest status request was sent by the workflow (its clock), for the interval. */
   lastCheckAtMs?: number;
+  /** The receipt time the row was last written with, for when it would lapse. */
+  rowSeenAtMs?: number;
+  /** The latest status answer, and when its request went out by the worker's clock. */
+  answer?: { askedAtMs: number; online: boolean };
+  /** MIN_CHECK_INTERVAL_SECONDS as the latest sighting's worker sent it; unset: each sighting is checked as it comes. */
+  interval?: CheckInterval;
 }
 
 /**
@@ -37,21 +50,19 @@ export interface ObjectPresenceInput {
  * the object's state when it asks, so its answer holds for every sighting received before then,
  * including those whose signals come later: they only need their receipt time written. A
  * sighting received after it asked gets one more check, and however often the id repeats, only
- * the newest receipt time waits.
+ * the newest receipt time waits. Times from different clocks count as ordered only when they are
+ * further apart than the clocks' skew.
  */
 export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promise<void> {
-  const { objectId, interval, idleTimeoutMs: idleMs = DEFAULT_IDLE_TIMEOUT_MS } = input;
-  let pendingReceivedAtMs = input.pendingReceivedAtMs;
-  let startedReceivedAtMs = -Infinity;
+  const { objectId, idleTimeoutMs: idleMs = DEFAULT_IDLE_TIMEOUT_MS } = input;
+  const memory: ObjectMemory = { ...input.memory };
   let checkedReceivedAtMs: number | undefined;
   let lastOutcome: CheckOutcome | 'failed' | undefined;
   let checking = false;
   let checks = 0;
-  let rowSeenAtMs: number | undefined;
-  let answer: { askedAtMs: number; online: boolean } | undefined;
-  let lastCheckAtMs = input.lastCheckAtMs;
   let idle = false;
-  const dueAtMs = () => (interval ? nextCheckAtMs(interval, lastCheckAtMs, rowSeenAtMs) : -Infinity);
+  const dueAtMs = () =>
+    memory.interval ? nextCheckAtMs(memory.interval, memory.lastCheckAtMs, memory.rowSeenAtMs) : -Infinity;
 
   const describe = () =>
     setCurrentDetails(
@@ -61,29 +72,30 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
         checking,
         lastOutcome,
         checkedReceivedAtMs,
-        pendingReceivedAtMs,
+        pendingReceivedAtMs: memory.pendingReceivedAtMs,
         dueAtMs: dueAtMs(),
       }),
     );
-  setHandler(sightedSignal, (receivedAtMs) => {
+  setHandler(sightedSignal, (receivedAtMs, interval) => {
+    memory.interval = interval;
     // A check that started after this sighting was received answers for it.
-    if (receivedAtMs <= startedReceivedAtMs) return;
-    pendingReceivedAtMs = Math.max(receivedAtMs, pendingReceivedAtMs ?? receivedAtMs);
+    if (receivedAtMs + CLOCK_SKEW_MS <= (memory.startedReceivedAtMs ?? -Infinity)) return;
+    memory.pendingReceivedAtMs = Math.max(receivedAtMs, memory.pendingReceivedAtMs ?? receivedAtMs);
     describe();
   });
   setHandler(checkStateQuery, () => ({
     checkedReceivedAtMs,
-    pendingReceivedAtMs,
+    pendingReceivedAtMs: memory.pendingReceivedAtMs,
     checking,
     checkedReceivedAt: checkedReceivedAtMs === undefined ? undefined : readable(checkedReceivedAtMs),
-    pendingReceivedAt: pendingReceivedAtMs === undefined ? undefined : readable(pendingReceivedAtMs),
+    pendingReceivedAt: memory.pendingReceivedAtMs === undefined ? undefined : readable(memory.pendingReceivedAtMs),
     lastOutcome,
   }));
   describe();
 
   // Idle after a whole quiet window without a check: one timer per window, not per check, as each
   // timer is a billed action on Temporal Cloud. So a run ends 1 to 2 windows after its last check.
-  const quiet = () => !checking && pendingReceivedAtMs === undefined;
+  const quiet = () => !checking && memory.pendingReceivedAtMs === undefined;
   const watchIdle = async (): Promise<never> => {
     for (;;) {
       await condition(quiet);
@@ -98,21 +110,24 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
   void watchIdle();
 
   for (;;) {
-    await condition(() => pendingReceivedAtMs !== undefined || idle);
-    if (pendingReceivedAtMs === undefined) return;
+    await condition(() => memory.pendingReceivedAtMs !== undefined || idle);
+    const receivedAtMs = memory.pendingReceivedAtMs;
+    if (receivedAtMs === undefined) return;
     if (workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof objectPresenceWorkflow>({ ...input, pendingReceivedAtMs, lastCheckAtMs });
+      await continueAsNew<typeof objectPresenceWorkflow>({ ...input, memory });
     }
-    const answered = answer && pendingReceivedAtMs <= answer.askedAtMs ? answer : undefined;
+    const { answer } = memory;
+    const answered = answer && receivedAtMs + CLOCK_SKEW_MS <= answer.askedAtMs ? answer : undefined;
     const dueInMs = answered ? 0 : dueAtMs() - Date.now();
     if (dueInMs > 0) {
       describe();
-      await sleep(dueInMs);
+      // A sighting with another interval decides anew.
+      const interval = memory.interval;
+      await condition(() => !sameInterval(interval, memory.interval), dueInMs);
       continue;
     }
-    const receivedAtMs = pendingReceivedAtMs;
-    pendingReceivedAtMs = undefined;
-    startedReceivedAtMs = receivedAtMs;
+    memory.pendingReceivedAtMs = undefined;
+    memory.startedReceivedAtMs = receivedAtMs;
     checking = true;
     idle = false;
     describe();
@@ -120,17 +135,17 @@ export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promis
       if (answered) {
         lastOutcome = answered.online ? await recordSighting(objectId, receivedAtMs) : 'offline';
       } else {
-        lastCheckAtMs = Date.now();
+        memory.lastCheckAtMs = Date.now();
         const result = await checkObject(objectId, receivedAtMs);
         lastOutcome = result.outcome;
         if (result.askedAtMs !== undefined)
-          answer = { askedAtMs: result.askedAtMs, online: result.outcome !== 'offline' };
+          memory.answer = { askedAtMs: result.askedAtMs, online: result.outcome !== 'offline' };
       }
-      if (lastOutcome === 'recorded' || lastOutcome === 'already-newer') rowSeenAtMs = receivedAtMs;
+      if (lastOutcome === 'recorded' || lastOutcome === 'already-newer') memory.rowSeenAtMs = receivedAtMs;
     } catch (error) {
       // Only a rejected id ends a check with an error: fail visibly, unless a newer sighting waits.
       lastOutcome = 'failed';
-      if (pendingReceivedAtMs === undefined)
+      if (memory.pendingReceivedAtMs === undefined)
         throw error instanceof ActivityFailure && error.cause ? error.cause : error;
       log.warn('status check rejected; checking the newer sighting', { objectId, error: (error as Error).message });
     } finally {

@@ -1,7 +1,11 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { CheckInterval } from './check-interval';
 
-/** Payload: epoch milliseconds at which the API received a callback carrying the object id. */
-export const sightedSignal = defineSignal<[receivedAtMs: number]>('sighted');
+/**
+ * Payload: epoch milliseconds at which the API received a callback carrying the object id, and
+ * the signalling worker's check interval (unset: none), which the workflow then follows.
+ */
+export const sightedSignal = defineSignal<[receivedAtMs: number, interval?: CheckInterval]>('sighted');
 
 export interface ObjectCheckState {
   /** Receipt time of the newest sighting whose check has finished. */

@@ -44,22 +44,25 @@ describe('checkObject on PostgreSQL, with an object service over HTTP', () => {
     await database?.drop();
   });
 
-  const check = (
-    objectId: number,
-    receivedAtMs: number,
-    {
-      ttlMs = TTL_MS,
-      metrics = createWorkerMetrics(noopMetricMeter).objects,
-    }: { ttlMs?: number; metrics?: ObjectActivityMetrics } = {},
-  ) => {
-    const { checkObject } = createObjectActivities({
-      objectService: new ObjectServiceClient(objectService.url),
-      objects: new ObjectsRepository(db),
+  const activities = ({
+    ttlMs = TTL_MS,
+    metrics = createWorkerMetrics(noopMetricMeter).objects,
+    objects = new ObjectsRepository(db),
+    objectServiceUrl = objectService.url,
+  }: {
+    ttlMs?: number;
+    metrics?: ObjectActivityMetrics;
+    objects?: ObjectsRepository;
+    objectServiceUrl?: string;
+  } = {}) =>
+    createObjectActivities({
+      objectService: new ObjectServiceClient(objectServiceUrl),
+      objects,
       objectTtlSeconds: ttlMs / 1000,
       metrics,
     });
-    return new MockActivityEnvironment().run(checkObject, objectId, receivedAtMs) as Promise<CheckResult>;
-  };
+  const check = (objectId: number, receivedAtMs: number, options?: Parameters<typeof activities>[0]) =>
+    new MockActivityEnvironment().run(activities(options).checkObject, objectId, receivedAtMs) as Promise<CheckResult>;
   const outcomeOf = async (...args: Parameters<typeof check>) => (await check(...args)).outcome;
   const lastSeen = async (id: number) => (await db.trackedObject.findUnique({ where: { id } }))?.lastSeen.getTime();
 
@@ -72,17 +75,23 @@ describe('checkObject on PostgreSQL, with an object service over HTTP', () => {
     assert.equal(await lastSeen(77), now);
   });
 
+  it('does not try to write a sighting that expired, so its retries end even while the database is away', async () => {
+    const unreachable = connectDatabase('postgresql://postgres@127.0.0.1:1/none');
+    try {
+      const { recordSighting } = activities({ objects: new ObjectsRepository(unreachable) });
+      const expired = Date.now() - TTL_MS - 1;
+      assert.equal(await new MockActivityEnvironment().run(recordSighting, 75, expired), 'expired');
+    } finally {
+      await unreachable.$disconnect();
+    }
+  });
+
   it('says when its request went out, and a covered sighting is written without one', async () => {
     const before = Date.now();
     const { outcome, askedAtMs } = await check(76, before - 1_000);
     assert.equal(outcome, 'recorded');
     assert.ok(askedAtMs !== undefined && askedAtMs >= before && askedAtMs <= Date.now(), `asked at ${askedAtMs}`);
-    const { recordSighting } = createObjectActivities({
-      objectService: new ObjectServiceClient('http://127.0.0.1:1'),
-      objects: new ObjectsRepository(db),
-      objectTtlSeconds: TTL_MS / 1000,
-      metrics: createWorkerMetrics(noopMetricMeter).objects,
-    });
+    const { recordSighting } = activities({ objectServiceUrl: 'http://127.0.0.1:1' });
     assert.equal(await new MockActivityEnvironment().run(recordSighting, 76, before - 500), 'recorded');
     assert.equal(await lastSeen(76), before - 500);
     assert.equal(objectService.attempts.get(76), 1, 'no second request');

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { objectWorkflowId, sightedSignal, type CheckResult, type ObjectPresenceInput } from '../../src/workflows';
-import { Calls, IDLE_MS, sight, WorkflowTestServer } from './support';
+import { Calls, IDLE_MS, sight, sleep, WorkflowTestServer } from './support';
 
 /**
  * The server suggests continue-as-new once a run's history has this many events (4,096 by
@@ -62,15 +62,55 @@ describe('objectPresenceWorkflow continuing as new, on a real Temporal server, c
       const continued = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes;
       assert.ok(continued, 'the first run ends in continue-as-new');
       assert.equal(continued.newExecutionRunId, secondRunId);
-      const input = defaultPayloadConverter.fromPayload<ObjectPresenceInput>(continued.input!.payloads![0]!);
-      const { lastCheckAtMs, ...carried } = input;
-      assert.deepEqual(carried, { objectId, pendingReceivedAtMs: t0 + sent - 1, idleTimeoutMs: IDLE_MS });
+      const { memory, ...input } = defaultPayloadConverter.fromPayload<ObjectPresenceInput>(
+        continued.input!.payloads![0]!,
+      );
+      assert.deepEqual(input, { objectId, idleTimeoutMs: IDLE_MS });
+      // Everything its checks depend on: the waiting sighting, the last check's and its answer, the row.
+      const { lastCheckAtMs, ...known } = memory ?? {};
+      const lastChecked = t0 + sent - 2;
+      assert.deepEqual(known, {
+        pendingReceivedAtMs: t0 + sent - 1,
+        startedReceivedAtMs: lastChecked,
+        rowSeenAtMs: lastChecked,
+        answer: { askedAtMs: lastChecked, online: true },
+      });
       assert.ok(
         lastCheckAtMs !== undefined && lastCheckAtMs >= t0,
         'and when its last check started, for the interval',
       );
       // The new run kept the short window: it completed within seconds, not 30 s.
       assert.equal((await handle.describe()).status.name, 'COMPLETED');
+    });
+  });
+
+  it("with a check interval, keeps a sighted object's row from lapsing across runs", async () => {
+    const objectId = 2;
+    const interval = { minMs: 60_000, maxRowAgeMs: 1_500 };
+    const calls = new Calls<{ receivedAtMs: number; startedAtMs: number; runId: string }>();
+    const activities = {
+      checkObject(_objectId: number, receivedAtMs: number): Promise<CheckResult> {
+        const runId = String(Context.current().info.workflowExecution?.runId);
+        calls.record({ receivedAtMs, startedAtMs: Date.now(), runId });
+        return Promise.resolve({ outcome: 'recorded', askedAtMs: receivedAtMs });
+      },
+    };
+    await temporal.withWorker(activities, async (taskQueue) => {
+      const t0 = Date.now();
+      const handle = await sight(temporal.client, taskQueue, objectId, t0, { interval });
+      // Sighted every 200 ms, as a fleet's callbacks would, until two checks ran in a later run.
+      const laterRunChecks = () => calls.list.filter(({ runId }) => runId !== handle.signaledRunId).length;
+      while (laterRunChecks() < 2) {
+        assert.ok(Date.now() - t0 < 20_000, `${calls.list.length} checks in 20 s, ${laterRunChecks()} in a later run`);
+        await sleep(200);
+        await handle.signal(sightedSignal, Date.now(), interval);
+      }
+      // Each check came when the row it followed grew the row age old, in every run, not an interval later.
+      const lateness = calls.list.slice(1).map(({ startedAtMs }, i) => startedAtMs - calls.list[i]!.receivedAtMs);
+      assert.ok(
+        lateness.every((ms) => ms <= interval.maxRowAgeMs + 1_500),
+        `checks ${lateness.join(', ')} ms after the sighting before them`,
+      );
     });
   });
 });

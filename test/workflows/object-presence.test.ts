@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CheckOutcome, CheckResult } from '../../src/workflows';
-import { checkStateQuery, sightedSignal } from '../../src/workflows';
+import { checkStateQuery, CLOCK_SKEW_MS, sightedSignal } from '../../src/workflows';
 import { eventually } from '../../dev/support/wait';
 import { Calls, Gate, IDLE_MS, sight, sleep, WorkflowTestServer } from './support';
 
@@ -59,44 +59,53 @@ describe('objectPresenceWorkflow on a real Temporal server, checks stubbed', () 
       const t0 = Date.now();
       const handle = await sight(temporal.client, taskQueue, objectId, t0);
       await calls.reach(1);
-      // The newest is not the last one sent: the newest receipt time wins, not the latest signal.
-      for (const receivedAtMs of [t0 + 100, t0 + 300, t0 + 200, t0 + 300, t0 + 100]) {
+      // Received after the first check asked, beyond the clocks' skew. The newest is not the last
+      // one sent: the newest receipt time wins, not the latest signal.
+      const after = t0 + CLOCK_SKEW_MS;
+      for (const receivedAtMs of [after + 100, after + 300, after + 200, after + 300, after + 100]) {
         await handle.signal(sightedSignal, receivedAtMs);
       }
       firstCheck.open('recorded');
       await calls.reach(2);
-      // Signalled again later (a hand-out retried on another worker): the check that started answers for it.
-      await handle.signal(sightedSignal, t0 + 200);
+      // Signalled again later (a hand-out retried on another worker): the check that started answers
+      // for a sighting received the skew before its own.
+      await handle.signal(sightedSignal, after + 300 - CLOCK_SKEW_MS);
       await handle.result();
       assert.deepEqual(
         calls.list.map(({ receivedAtMs }) => receivedAtMs - t0),
-        [0, 300],
+        [0, CLOCK_SKEW_MS + 300],
       );
     });
   });
 
-  it('writes a sighting received before the latest check asked, without asking again', async () => {
+  it('writes a sighting received the clock skew before the latest check asked without asking again, and asks for a later one', async () => {
     const objectId = nextObjectId++;
     const t0 = Date.now();
-    // The check's request went out 500 ms after its sighting was received.
+    // The check's request went out, by the worker's clock, 2.5 s after its sighting was received
+    // by the API's; the answer was offline, so a wrongly covered sighting would get no row.
+    const askedAfterMs = CLOCK_SKEW_MS + 500;
     const { calls, recorded, activities } = checkStub(({ receivedAtMs }) => ({
-      outcome: 'recorded',
-      askedAtMs: receivedAtMs + 500,
+      outcome: 'offline',
+      askedAtMs: receivedAtMs + askedAfterMs,
     }));
     await temporal.withWorker(activities, async (taskQueue) => {
       const handle = await sight(temporal.client, taskQueue, objectId, t0);
       await calls.reach(1);
       await eventually(async () => ((await handle.query(checkStateQuery)).checking ? undefined : true), 'the check');
-      // Its signal came after the check, but it was received before the request went out.
-      await handle.signal(sightedSignal, t0 + 300);
-      await recorded.reach(1);
-      await handle.signal(sightedSignal, t0 + 600);
+      // Its signal came after the check, but it was received before the request went out by more than the skew.
+      await handle.signal(sightedSignal, t0 + 500);
+      await eventually(async () => {
+        const state = await handle.query(checkStateQuery);
+        return state.checkedReceivedAtMs === t0 + 500 ? true : undefined;
+      }, 'the covered sighting to be answered');
+      // Received before the request by the two clocks, but by less than the skew: it may come after.
+      await handle.signal(sightedSignal, t0 + 501);
       await calls.reach(2);
       await handle.result();
-      assert.deepEqual(recorded.list, [t0 + 300]);
+      assert.deepEqual(recorded.list, [], 'an offline answer writes nothing');
       assert.deepEqual(
         calls.list.map(({ receivedAtMs }) => receivedAtMs - t0),
-        [0, 600],
+        [0, 501],
       );
     });
   });
@@ -112,9 +121,7 @@ describe('objectPresenceWorkflow on a real Temporal server, checks stubbed', () 
     });
     await temporal.withWorker(activities, async (taskQueue) => {
       const sightAt = (receivedAtMs: number) =>
-        sight(temporal.client, taskQueue, objectId, receivedAtMs, {
-          input: { interval: { minMs, maxRowAgeMs: 60_000 } },
-        });
+        sight(temporal.client, taskQueue, objectId, receivedAtMs, { interval: { minMs, maxRowAgeMs: 60_000 } });
       // Sightings every 100 ms for 3.5 s, as several workers' hand-outs would send them.
       const t0 = Date.now();
       let handle = await sightAt(t0);
@@ -142,9 +149,7 @@ describe('objectPresenceWorkflow on a real Temporal server, checks stubbed', () 
     const { calls, activities } = checkStub(() => 'recorded');
     await temporal.withWorker(activities, async (taskQueue) => {
       const sightAt = (receivedAtMs: number) =>
-        sight(temporal.client, taskQueue, objectId, receivedAtMs, {
-          input: { interval: { minMs: 10_000, maxRowAgeMs: 1_000 } },
-        });
+        sight(temporal.client, taskQueue, objectId, receivedAtMs, { interval: { minMs: 10_000, maxRowAgeMs: 1_000 } });
       const t0 = Date.now();
       const handle = await sightAt(t0);
       await calls.reach(1);
@@ -157,6 +162,27 @@ describe('objectPresenceWorkflow on a real Temporal server, checks stubbed', () 
       const waited = Date.now() - t0;
       assert.ok(waited < 5_000, `the second check came ${waited} ms after the first sighting`);
       assert.equal(calls.list[1]!.receivedAtMs, t0 + 1);
+    });
+  });
+
+  it('follows the check interval of its latest sighting, so a changed interval reaches a running object', async () => {
+    const objectId = nextObjectId++;
+    const { calls, activities } = checkStub(() => 'offline');
+    await temporal.withWorker(activities, async (taskQueue) => {
+      const t0 = Date.now();
+      const handle = await sight(temporal.client, taskQueue, objectId, t0, {
+        interval: { minMs: 60_000, maxRowAgeMs: 60_000 },
+      });
+      await calls.reach(1);
+      await handle.signal(sightedSignal, t0 + 1, { minMs: 60_000, maxRowAgeMs: 60_000 });
+      await eventually(async () => {
+        const { currentDetails } = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+        return currentDetails?.includes('next check due at') ? true : undefined;
+      }, 'the sighting to wait for the next check, a minute away');
+      // A worker restarted with a shorter interval signals the next sighting.
+      await handle.signal(sightedSignal, t0 + 2, { minMs: 500, maxRowAgeMs: 60_000 });
+      await calls.reach(2, 5_000);
+      assert.equal(calls.list[1]!.receivedAtMs, t0 + 2);
     });
   });
 

@@ -3,7 +3,13 @@ import { Client, Connection, type WorkflowSignalWithStartOptions } from '@tempor
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
 import { freePort } from '../../dev/support/ports';
-import { objectPresenceWorkflow, objectWorkflowId, sightedSignal, type ObjectPresenceInput } from '../../src/workflows';
+import {
+  objectPresenceWorkflow,
+  objectWorkflowId,
+  sightedSignal,
+  type CheckInterval,
+  type ObjectPresenceInput,
+} from '../../src/workflows';
 
 /**
  * A real Temporal dev server and the real workflow code, with activities the test supplies:
@@ -101,7 +107,10 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 /** A second instead of 30: room enough to sight an object again within it, on a busy machine too. */
 export const IDLE_MS = 1_000;
 
-/** Signal-with-starts the object's workflow as the hand-out does, with a short idle window unless `input` says otherwise. */
+/**
+ * Signal-with-starts the object's workflow as the hand-out does, with a short idle window unless
+ * `input` says otherwise, and the check interval the signalling worker would send.
+ */
 export function sight(
   client: Client,
   taskQueue: string,
@@ -109,15 +118,19 @@ export function sight(
   receivedAtMs: number,
   {
     input,
+    interval,
     ...options
-  }: Pick<WorkflowSignalWithStartOptions, 'workflowTaskTimeout'> & { input?: Partial<ObjectPresenceInput> } = {},
+  }: Pick<WorkflowSignalWithStartOptions, 'workflowTaskTimeout'> & {
+    input?: Partial<ObjectPresenceInput>;
+    interval?: CheckInterval;
+  } = {},
 ) {
   return client.workflow.signalWithStart(objectPresenceWorkflow, {
     workflowId: objectWorkflowId(objectId),
     taskQueue,
     args: [{ objectId, idleTimeoutMs: IDLE_MS, ...input }],
     signal: sightedSignal,
-    signalArgs: [receivedAtMs],
+    signalArgs: [receivedAtMs, interval],
     ...options,
   });
 }
