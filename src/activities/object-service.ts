@@ -1,7 +1,14 @@
+import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 
 /** The object service answers within 4.3 s; anything slower is treated as a failed attempt. */
 export const OBJECT_SERVICE_TIMEOUT_MS = 5_000;
+
+/**
+ * A real answer is about 30 bytes. Bodies past this are refused unread, so memory stays bounded
+ * at a few KiB per request in flight, whatever the object service sends.
+ */
+export const OBJECT_SERVICE_MAX_BODY_BYTES = 4 * 1024;
 
 export interface ObjectStatus {
   id: number;
@@ -47,7 +54,7 @@ export class ObjectServiceClient {
     const fail = (failure: ObjectServiceFailure, what: string, cause?: unknown) =>
       new ObjectServiceError(failure, `object service ${what}`, { cause });
     let statusCode: number;
-    let body: string;
+    let body: string | undefined;
     try {
       const response = await request(`${this.baseUrl}/objects/${objectId}`, {
         dispatcher: this.agent,
@@ -56,7 +63,7 @@ export class ObjectServiceClient {
         bodyTimeout: this.timeoutMs,
       });
       statusCode = response.statusCode;
-      body = await response.body.text();
+      body = await readCapped(response.body, response.headers['content-length']);
     } catch (error) {
       const reason = timeout.aborted ? `no answer within ${this.timeoutMs} ms` : describe(error);
       throw fail('unreachable', `unreachable for id ${objectId}: ${reason}`, error);
@@ -65,6 +72,9 @@ export class ObjectServiceClient {
       throw fail('rejected', `rejected id ${objectId}: ${statusCode} ${excerpt(body)}`);
     }
     if (statusCode !== 200) throw fail('unavailable', `answered ${statusCode} for id ${objectId}: ${excerpt(body)}`);
+    if (body === undefined) {
+      throw fail('bad_response', `sent a body over ${OBJECT_SERVICE_MAX_BODY_BYTES} bytes for id ${objectId}`);
+    }
     let parsed: Partial<ObjectStatus> | null;
     try {
       parsed = JSON.parse(body) as Partial<ObjectStatus> | null;
@@ -95,7 +105,31 @@ export class ObjectServiceClient {
   }
 }
 
-const excerpt = (body: string): string => JSON.stringify(body.length > 200 ? `${body.slice(0, 200)}…` : body);
+/**
+ * The body as text, or `undefined` once it is longer than the cap: a declared length above it is
+ * refused before reading, and reading stops at the first chunk past it. Destroying the body
+ * aborts the request, which closes the connection instead of draining the rest.
+ */
+async function readCapped(body: Readable, declaredLength: unknown): Promise<string | undefined> {
+  if (Number(declaredLength) > OBJECT_SERVICE_MAX_BODY_BYTES) {
+    body.destroy();
+    return undefined;
+  }
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    length += chunk.length;
+    // Leaving the loop destroys the body (the stream's async iterator does on return).
+    if (length > OBJECT_SERVICE_MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const excerpt = (body: string | undefined): string =>
+  body === undefined
+    ? `(a body over ${OBJECT_SERVICE_MAX_BODY_BYTES} bytes, not kept)`
+    : JSON.stringify(body.length > 200 ? `${body.slice(0, 200)}…` : body);
 
 const describe = (error: unknown): string => {
   if (!(error instanceof Error)) return String(error);
