@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { findTemporalCli } from '../dev/embedded/temporal-dev-server';
 import { callbackWorkflow, cleanupWorkflow, objectWorkflowId } from '../src/workflows';
+import { cleanupTaskQueue } from '../src/worker/cleanup-schedule';
 import { TestStack } from '../test/support/stack';
 import { answer, startStubObjectService } from '../test/support/stub-object-service';
 import { eventually } from '../dev/support/wait';
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
     }
     const cleanup = await stack.client.workflow.start(cleanupWorkflow, {
       workflowId: 'cleanup',
-      taskQueue: stack.taskQueue,
+      taskQueue: cleanupTaskQueue(stack.taskQueue),
     });
     await cleanup.result();
 

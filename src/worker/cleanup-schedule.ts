@@ -3,7 +3,14 @@ import { cleanupWorkflow } from '../workflows';
 
 export const CLEANUP_SCHEDULE_ID = 'objects-cleanup';
 
+/**
+ * The cleanup's own task queue, beside the service's: its worker has slots of its own, which the
+ * hand-outs waiting their turn in the dispatcher cannot take.
+ */
+export const cleanupTaskQueue = (taskQueue: string): string => `${taskQueue}-cleanup`;
+
 export interface CleanupScheduleSettings {
+  /** The service's task queue (TEMPORAL_TASK_QUEUE); the cleanup runs on its cleanupTaskQueue. */
   taskQueue: string;
   intervalSeconds: number;
 }
@@ -16,7 +23,7 @@ function cleanupScheduleOptions({ taskQueue, intervalSeconds }: CleanupScheduleS
       type: 'startWorkflow',
       workflowType: cleanupWorkflow,
       workflowId: 'objects-cleanup-run',
-      taskQueue,
+      taskQueue: cleanupTaskQueue(taskQueue),
       // No TTL: the worker's own setting decides, the one its checks use.
       args: [] as [],
     },

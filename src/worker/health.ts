@@ -10,6 +10,7 @@ export interface WorkerHealthOptions {
   port: number;
   host: string;
   logger: Logger;
+  /** Of the process's Temporal workers, the main one and the cleanup's: RUNNING only while both run. */
   workerState: () => WorkerHealthState;
   isDatabaseReachable: () => Promise<boolean>;
   handOutBacklog: () => HandOutBacklog | undefined;

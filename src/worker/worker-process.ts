@@ -2,17 +2,17 @@ import { Client } from '@temporalio/client';
 import { OutboxRelay } from '../callbacks/outbox-relay';
 import { startCallbackWorkflow } from '../callbacks/workflow-start';
 import { CallbackOutbox } from '../db/callback-outbox';
-import { GracefulShutdownPeriodExpiredError, NativeConnection, type Worker } from '@temporalio/worker';
+import { GracefulShutdownPeriodExpiredError, NativeConnection, type State, type Worker } from '@temporalio/worker';
 import type { HandOutBacklog } from '../activities/sighting-dispatcher';
 import { databaseUrlOf, type Config } from '../config';
 import { connectDatabase, isDatabaseReachable } from '../db/prisma';
 import { retryUntilAvailable } from '../lifecycle';
 import { createLogger, type Logger } from '../logger';
 import { temporalConnectionOptions } from '../temporal/connection-options';
-import { ensureCleanupSchedule } from './cleanup-schedule';
+import { cleanupTaskQueue, ensureCleanupSchedule } from './cleanup-schedule';
 import { startWorkerHealth } from './health';
 import { createWorkerMetrics } from './metrics';
-import { createTemporalWorker } from './temporal-worker';
+import { createTemporalWorkers } from './temporal-worker';
 
 const RELAY_START_DEADLINE_MS = 5_000;
 
@@ -34,13 +34,13 @@ export async function createWorkerProcess(config: Config, deps: WorkerProcessDep
   const logger = deps.logger ?? createLogger(config.logLevel, 'worker', config.logFormat);
   // Upserts are short: a small pool keeps up with hundreds of checks at once.
   const db = connectDatabase(databaseUrlOf(config), 20);
-  let worker: Worker | undefined;
+  let workers: Worker[] | undefined;
   let handOutBacklog: (() => HandOutBacklog) | undefined;
   const health = await startWorkerHealth({
     port: config.workerHealthPort,
     host: config.host,
     logger,
-    workerState: () => worker?.getState() ?? 'STARTING',
+    workerState: () => (workers ? leastReadyState(workers) : 'STARTING'),
     isDatabaseReachable: () => isDatabaseReachable(db),
     handOutBacklog: () => handOutBacklog?.(),
   }).catch(async (error: unknown) => {
@@ -48,11 +48,11 @@ export async function createWorkerProcess(config: Config, deps: WorkerProcessDep
     throw error;
   });
   let connection: NativeConnection | undefined;
-  let closeTemporalWorker: (() => Promise<void>) | undefined;
+  let closeTemporalWorkers: (() => Promise<void>) | undefined;
   let relay: OutboxRelay | undefined;
   const release = async () => {
     await relay?.stop();
-    await Promise.all([closeTemporalWorker?.(), db.$disconnect(), connection?.close(), health.close()]);
+    await Promise.all([closeTemporalWorkers?.(), db.$disconnect(), connection?.close(), health.close()]);
   };
 
   try {
@@ -69,10 +69,10 @@ export async function createWorkerProcess(config: Config, deps: WorkerProcessDep
       );
     }
     const metrics = createWorkerMetrics();
-    const temporalWorker = await createTemporalWorker(config, { connection, db, logger, metrics });
-    worker = temporalWorker.worker;
-    handOutBacklog = temporalWorker.handOutBacklog;
-    closeTemporalWorker = temporalWorker.close;
+    const temporalWorkers = await createTemporalWorkers(config, { connection, db, logger, metrics });
+    workers = temporalWorkers.workers;
+    handOutBacklog = temporalWorkers.handOutBacklog;
+    closeTemporalWorkers = temporalWorkers.close;
     const client = new Client({ connection, namespace: config.temporalNamespace });
     relay = new OutboxRelay({
       outbox: new CallbackOutbox(db),
@@ -89,13 +89,16 @@ export async function createWorkerProcess(config: Config, deps: WorkerProcessDep
     throw error;
   }
 
-  const created = worker;
+  const created = workers;
   let running: Promise<void> | undefined;
   const run = () =>
     (running ??= (async () => {
-      logger.info({ taskQueue: config.taskQueue }, 'worker started');
+      logger.info(
+        { taskQueue: config.taskQueue, cleanupTaskQueue: cleanupTaskQueue(config.taskQueue) },
+        'worker started',
+      );
       try {
-        await created.run();
+        await runTogether(created);
         logger.info('worker stopped');
       } catch (error) {
         if (!(error instanceof GracefulShutdownPeriodExpiredError)) throw error;
@@ -110,8 +113,23 @@ export async function createWorkerProcess(config: Config, deps: WorkerProcessDep
       // The SDK lets go of a worker's hold on its connection only as run() ends, so a worker that
       // never ran is run and stopped at once.
       const stopped = run();
-      if (created.getState() === 'RUNNING') created.shutdown();
+      stopRunning(created);
       await stopped;
     },
   };
+}
+
+/** RUNNING only while every Temporal worker of the process runs; otherwise the state of one that does not. */
+const leastReadyState = (workers: Worker[]): State =>
+  workers.map((worker) => worker.getState()).find((state) => state !== 'RUNNING') ?? 'RUNNING';
+
+const stopRunning = (workers: Worker[]): void => {
+  for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+};
+
+/** Runs the workers until one stops, for whatever reason, then stops the others; fails as the first that failed. */
+async function runTogether(workers: Worker[]): Promise<void> {
+  const outcomes = await Promise.allSettled(workers.map((worker) => worker.run().finally(() => stopRunning(workers))));
+  const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failure) throw failure.reason;
 }

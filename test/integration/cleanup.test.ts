@@ -44,6 +44,11 @@ describe('expiry on a real Temporal server and PostgreSQL', () => {
     assert.equal(description.policies.overlap, ScheduleOverlapPolicy.SKIP);
     assert.equal(description.action.type, 'startWorkflow');
     assert.deepEqual(description.action.type === 'startWorkflow' && description.action.args, []);
+    // On the cleanup's own task queue, where no hand-out can take its worker's slots.
+    assert.equal(
+      description.action.type === 'startWorkflow' && description.action.taskQueue,
+      `${stack.taskQueue}-cleanup`,
+    );
   });
 
   it("deletes by the worker's own TTL", async () => {
