@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { loadConfig, type Config } from '../src/config';
+import { checkCallbackExposure, loadConfig, type Config } from '../src/config';
 import { EMBEDDED_DATABASE_PORT, EMBEDDED_TEMPORAL_PORT, withoutPassword } from '../src/defaults';
 import { applyMigrations } from '../src/db/migrate';
 import { forkBuilt, stopChild } from './embedded/child-process';
@@ -140,6 +140,8 @@ function stopWhenOrphaned(): void {
 /** `npm start`: the whole system on one machine, embedding whatever is not configured. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  // It runs the API: refuse as the API would, before starting anything.
+  checkCallbackExposure(config);
   const logger = createLogger(config.logLevel, 'start', config.logFormat);
   await assertPortsFree(plannedPorts(config));
   const parts = new Parts(startReaper());

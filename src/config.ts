@@ -1,4 +1,5 @@
-import { cleanEnv, host, makeValidator, port, str, url, type CleanedEnv } from 'envalid';
+import { BlockList, isIP } from 'node:net';
+import { bool, cleanEnv, host, makeValidator, port, str, url, type CleanedEnv } from 'envalid';
 import { OBJECT_SERVICE_TIMEOUT_MS } from './activities/object-service';
 import { ConfigError } from './config-error';
 import { EMBEDDED_DATABASE_URL, EMBEDDED_TEMPORAL_ADDRESS, loadDotEnv } from './defaults';
@@ -54,6 +55,10 @@ const specification = {
   LOG_LEVEL: str({ default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
   LOG_FORMAT: str({ default: 'auto', choices: LOG_FORMATS, desc: 'auto: readable in a terminal, JSON elsewhere' }),
   CALLBACK_TOKEN: str({ default: undefined, desc: 'When set, callbacks need Authorization: Bearer <token>' }),
+  ALLOW_UNAUTHENTICATED_CALLBACKS: bool({
+    default: false,
+    desc: 'true: the API starts without CALLBACK_TOKEN on a HOST other machines can reach',
+  }),
   WORKER_METRICS_PORT: port({ default: 9464, desc: "Port of the worker's Prometheus endpoint (Temporal SDK metrics)" }),
   WORKER_HEALTH_PORT: port({ default: 9465, desc: "Port of the worker's /healthz and /readyz" }),
   OBJECT_SERVICE_MAX_CONCURRENCY: positiveInteger({
@@ -116,6 +121,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env) {
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,
     callbackToken: env.CALLBACK_TOKEN,
+    allowUnauthenticatedCallbacks: env.ALLOW_UNAUTHENTICATED_CALLBACKS,
     workerMetricsPort: env.WORKER_METRICS_PORT,
     workerHealthPort: env.WORKER_HEALTH_PORT,
     /** Per worker: N workers send the object service at most N times this many requests at once. */
@@ -129,6 +135,32 @@ export const rowCheckedBySeconds = (ttlSeconds: number, cleanupIntervalSeconds: 
 
 /** What the service's parts run on: each variable's type comes from its specification, not written again here. */
 export type Config = ReturnType<typeof loadConfig>;
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** Whether only this machine can reach HOST: 127.0.0.0/8, ::1 (IPv4-mapped too) or localhost; any other name may resolve anywhere. */
+export function isLoopbackHost(host: string): boolean {
+  const family = isIP(host);
+  if (family === 0) return host.toLowerCase() === 'localhost';
+  return LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * Run before the API starts anything: throws a ConfigError naming CALLBACK_TOKEN and the opt-out
+ * when other machines could post callbacks without a token; with the opt-out, returns what is open,
+ * for the API to warn. Undefined when callbacks need a token or HOST is loopback.
+ */
+export function checkCallbackExposure(config: Config): string | undefined {
+  if (config.callbackToken || isLoopbackHost(config.host)) return undefined;
+  if (!config.allowUnauthenticatedCallbacks) {
+    throw new ConfigError(
+      `Invalid configuration. CALLBACK_TOKEN: unset, yet HOST=${config.host} lets other machines reach the API, so anyone could post callbacks. Set CALLBACK_TOKEN (callbacks then need "Authorization: Bearer <token>"), or listen on loopback (HOST=127.0.0.1), or set ALLOW_UNAUTHENTICATED_CALLBACKS=true to take callbacks from anyone who can reach ${config.host}:${config.port}`,
+    );
+  }
+  return `ALLOW_UNAUTHENTICATED_CALLBACKS=true and no CALLBACK_TOKEN: anyone who can reach ${config.host}:${config.port} can post callbacks and read /metrics`;
+}
 
 export const databaseUrlOf = (config: Config): string => config.databaseUrl ?? EMBEDDED_DATABASE_URL;
 export const temporalAddressOf = (config: Config): string => config.temporalAddress ?? EMBEDDED_TEMPORAL_ADDRESS;

@@ -5,6 +5,8 @@ export interface CallbackSenderOptions {
   /** Ids are drawn from [0, idRange). */
   idRange?: number;
   timeoutMs?: number;
+  /** Sent as "Authorization: Bearer <token>", for an API with CALLBACK_TOKEN set. */
+  token?: string;
   onResult?: (result: CallbackResult) => void;
 }
 
@@ -21,12 +23,13 @@ export async function sendCallback(
   callbackUrl: string,
   objectIds: number[],
   timeoutMs = 1_000,
+  token?: string,
 ): Promise<CallbackResult> {
   const started = performance.now();
   try {
     const response = await fetch(callbackUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
       body: JSON.stringify({ object_ids: objectIds }),
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -62,10 +65,11 @@ export function startCallbackSender(options: CallbackSenderOptions): { stop(): v
     maxIdsPerCallback = 200,
     idRange = 100,
     timeoutMs = 1_000,
+    token,
     onResult,
   } = options;
   const tick = () => {
-    void sendCallback(callbackUrl, randomIds(maxIdsPerCallback, idRange), timeoutMs).then(onResult);
+    void sendCallback(callbackUrl, randomIds(maxIdsPerCallback, idRange), timeoutMs, token).then(onResult);
   };
   tick();
   const timer = setInterval(tick, intervalMs);

@@ -1,3 +1,4 @@
+import { loadDotEnv } from '../../src/defaults';
 import { createLogger } from '../../src/logger';
 import { startCallbackSender, type CallbackResult } from './callback-sender';
 import { startFakeObjectService } from './object-service';
@@ -5,9 +6,12 @@ import { percentiles } from './percentiles';
 
 /**
  * `npm run tester`: a stand-in for the upstream system. Serves the object service on 9010 (even ids online)
- * and posts up to 200 random ids between 0 and 99 to the callback endpoint every 5 s.
+ * and posts up to 200 random ids between 0 and 99 to the callback endpoint every 5 s, with CALLBACK_TOKEN
+ * as its bearer token when that is set.
  */
 async function main(): Promise<void> {
+  // The service's .env too, so the tester sends the CALLBACK_TOKEN the API was started with.
+  loadDotEnv();
   const logger = createLogger(process.env.LOG_LEVEL ?? 'info', 'tester');
   // Loopback unless HOST says otherwise: in Docker Compose (HOST=0.0.0.0) the workers call it from other containers.
   const objectService = await startFakeObjectService({
@@ -34,7 +38,7 @@ async function main(): Promise<void> {
       );
     }
   };
-  const sender = startCallbackSender({ callbackUrl, onResult });
+  const sender = startCallbackSender({ callbackUrl, token: process.env.CALLBACK_TOKEN, onResult });
 
   const stop = async () => {
     sender.stop();

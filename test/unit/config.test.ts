@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { parseEnv } from 'node:util';
-import { databaseUrlOf, loadConfig, temporalAddressOf } from '../../src/config';
+import { checkCallbackExposure, databaseUrlOf, isLoopbackHost, loadConfig, temporalAddressOf } from '../../src/config';
 import { ConfigError } from '../../src/config-error';
 import { EMBEDDED_DATABASE_URL, loadDotEnv } from '../../src/defaults';
 
@@ -39,6 +39,7 @@ describe('configuration', () => {
       logLevel: 'info',
       logFormat: 'auto',
       callbackToken: undefined,
+      allowUnauthenticatedCallbacks: false,
       workerMetricsPort: 9464,
       workerHealthPort: 9465,
       objectServiceMaxConcurrency: 200,
@@ -62,6 +63,7 @@ describe('configuration', () => {
       LOG_LEVEL: 'warn',
       LOG_FORMAT: 'json',
       CALLBACK_TOKEN: 's3cret',
+      ALLOW_UNAUTHENTICATED_CALLBACKS: 'true',
       WORKER_METRICS_PORT: '9465',
       WORKER_HEALTH_PORT: '9466',
       OBJECT_SERVICE_MAX_CONCURRENCY: '50',
@@ -79,6 +81,7 @@ describe('configuration', () => {
     assert.equal(config.logLevel, 'warn');
     assert.equal(config.logFormat, 'json');
     assert.equal(config.callbackToken, 's3cret');
+    assert.equal(config.allowUnauthenticatedCallbacks, true);
     assert.equal(config.workerMetricsPort, 9465);
     assert.equal(config.workerHealthPort, 9466);
     assert.equal(config.objectServiceMaxConcurrency, 50);
@@ -123,6 +126,7 @@ describe('configuration', () => {
     ['OBJECT_SERVICE_MAX_CONCURRENCY', '0'],
     ['WORKER_METRICS_PORT', 'metrics'],
     ['WORKER_HEALTH_PORT', '0'],
+    ['ALLOW_UNAUTHENTICATED_CALLBACKS', 'maybe'],
     ['MIN_CHECK_INTERVAL_SECONDS', '-1'],
     ['MIN_CHECK_INTERVAL_SECONDS', '1.5'],
     // The default TTL (30 s) less one answer (5 s) and the default cleanup interval (3 s): 22.
@@ -139,6 +143,61 @@ describe('configuration', () => {
     assert.equal(
       loadConfig({ MIN_CHECK_INTERVAL_SECONDS: '50', OBJECT_TTL_SECONDS: '60' }).minCheckIntervalSeconds,
       50,
+    );
+  });
+
+  it('knows which hosts only this machine reaches', () => {
+    for (const host of [
+      '127.0.0.1',
+      '127.8.9.10',
+      '::1',
+      '0:0:0:0:0:0:0:1',
+      '::ffff:127.0.0.1',
+      'localhost',
+      'LocalHost',
+    ])
+      assert.ok(isLoopbackHost(host), host);
+    for (const host of [
+      '0.0.0.0',
+      '::',
+      '10.0.0.5',
+      '128.0.0.1',
+      '::2',
+      '::ffff:10.0.0.5',
+      'api.internal',
+      'localhost.example',
+    ])
+      assert.ok(!isLoopbackHost(host), host);
+  });
+
+  it('refuses callbacks without a token on a host others reach, naming CALLBACK_TOKEN and the opt-out', () => {
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'api.internal']) {
+      assert.throws(
+        () => checkCallbackExposure(loadConfig({ HOST: host })),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError, String(error));
+          assert.match(error.message, /\bCALLBACK_TOKEN\b/);
+          assert.match(error.message, /\bALLOW_UNAUTHENTICATED_CALLBACKS=true\b/);
+          return true;
+        },
+        host,
+      );
+    }
+  });
+
+  it('takes callbacks without a token on loopback, with a token anywhere, and when told to, saying what is open', () => {
+    assert.equal(checkCallbackExposure(loadConfig({})), undefined);
+    assert.equal(checkCallbackExposure(loadConfig({ HOST: '::1' })), undefined);
+    assert.equal(checkCallbackExposure(loadConfig({ HOST: '0.0.0.0', CALLBACK_TOKEN: 's3cret' })), undefined);
+    // An empty token is no token.
+    assert.throws(() => checkCallbackExposure(loadConfig({ HOST: '0.0.0.0', CALLBACK_TOKEN: '' })), ConfigError);
+    assert.equal(
+      checkCallbackExposure(loadConfig({ HOST: '0.0.0.0', ALLOW_UNAUTHENTICATED_CALLBACKS: 'true' })),
+      'ALLOW_UNAUTHENTICATED_CALLBACKS=true and no CALLBACK_TOKEN: anyone who can reach 0.0.0.0:9090 can post callbacks and read /metrics',
+    );
+    assert.throws(
+      () => checkCallbackExposure(loadConfig({ HOST: '0.0.0.0', ALLOW_UNAUTHENTICATED_CALLBACKS: 'false' })),
+      ConfigError,
     );
   });
 

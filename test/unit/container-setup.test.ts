@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 // yaml comes with @fastify/swagger (its YAML output), a dependency of the API.
 import { parse as parseYaml } from 'yaml';
+import { isLoopbackHost } from '../../src/config';
 
 const projectRoot = path.join(__dirname, '..', '..');
 const hasCompose =
@@ -307,5 +308,81 @@ describe('monitoring setup', () => {
     assert.equal(compose.services.tester.build.target, 'tester');
     assert.notEqual(compose.services.tester.image, compose.services.api.image);
     assert.doesNotMatch(read('docker/entrypoint.sh'), /tester/);
+  });
+});
+
+/**
+ * The host address every published port of every service binds to, by service: undefined where
+ * Compose publishes on all the host's interfaces (no address, or a container port alone).
+ */
+function publishedAddresses(): Array<{ service: string; port: string; address: string | undefined }> {
+  return Object.entries<any>(compose.services).flatMap(([service, definition]) =>
+    ((definition.ports ?? []) as Array<string | number | { host_ip?: string; published?: string }>).map((port) => {
+      if (typeof port === 'object') return { service, port: JSON.stringify(port), address: port.host_ip };
+      const text = String(port);
+      const bracketed = /^\[([^\]]+)\]:/.exec(text);
+      const parts = text.split(':');
+      return { service, port: text, address: bracketed?.[1] ?? (parts.length === 3 ? parts[0] : undefined) };
+    }),
+  );
+}
+
+describe('what Compose exposes', () => {
+  it('publishes every port on the loopback of the host, never on all its interfaces', () => {
+    const published = publishedAddresses();
+    assert.ok(
+      published.length >= 6,
+      'the API, the Web UI, Grafana, Prometheus, the database and Temporal are published',
+    );
+    for (const { service, port, address } of published)
+      assert.ok(address && isLoopbackHost(address), `${service} publishes ${port} beyond the host's loopback`);
+    for (const [name, service] of Object.entries<any>(compose.services))
+      assert.notEqual(service.network_mode, 'host', `${name} shares the host's network`);
+  });
+
+  it('the tester sends the CALLBACK_TOKEN the API requires', () => {
+    const { api, tester } = compose.services;
+    assert.equal(tester.environment.CALLBACK_TOKEN, api.environment.CALLBACK_TOKEN);
+    assert.match(api.environment.CALLBACK_TOKEN, /^\$\{CALLBACK_TOKEN:-\}$/, 'from the environment, no default token');
+  });
+
+  it('the Temporal Web UI is read-only', () => {
+    assert.equal(compose.services['temporal-ui'].environment.TEMPORAL_DISABLE_WRITE_ACTIONS, 'true');
+  });
+
+  it('the service connects as a role that owns its database and nothing more, not as the superuser', () => {
+    const postgres = compose.services.postgres;
+    const superuser = postgres.environment.POSTGRES_USER ?? 'postgres';
+    const initTarget = mountTarget('postgres', './docker/app-db-init.sql');
+    assert.match(
+      initTarget ?? '',
+      /^\/docker-entrypoint-initdb\.d\//,
+      'the role is made when the database is first initialised',
+    );
+    const init = read('docker/app-db-init.sql');
+
+    const users = Object.entries<any>(compose.services).flatMap(([name, service]) => {
+      const url = service.environment?.DATABASE_URL as string | undefined;
+      return url ? [{ name, url: new URL(url) }] : [];
+    });
+    assert.deepEqual(
+      users.map(({ name }) => name).sort(),
+      ['api', 'migrate', 'tester', 'worker'],
+      'the API, the workers and the migrations (and the tester, which shares their settings)',
+    );
+    for (const { name, url } of users) {
+      assert.equal(url.hostname, 'postgres', `${name} uses the app database`);
+      const role = decodeURIComponent(url.username);
+      const database = url.pathname.slice(1);
+      assert.notEqual(role, superuser, `${name} connects as the superuser`);
+      assert.notEqual(database, 'postgres', `${name} uses the administration database`);
+      const created = new RegExp(`^CREATE ROLE ${role} (.*);$`, 'm').exec(init);
+      assert.ok(created, `docker/app-db-init.sql creates the role ${role}`);
+      const attributes = created[1]!.split(/\s+/);
+      for (const attribute of ['NOSUPERUSER', 'NOCREATEDB', 'NOCREATEROLE', 'NOREPLICATION', 'NOBYPASSRLS'])
+        assert.ok(attributes.includes(attribute), `${role} is ${attribute}`);
+      assert.match(init, new RegExp(`^CREATE DATABASE ${database} OWNER ${role};$`, 'm'), `${role} owns ${database}`);
+    }
+    assert.doesNotMatch(init, /\bGRANT\b/, 'the role gets nothing beyond what it owns');
   });
 });
