@@ -129,21 +129,22 @@ export class FaultHarness {
     await exited;
   }
 
-  /** Starts API `index`, or starts it again on its port after the test killed it. */
-  async startApi(index = 0): Promise<PartProcess> {
+  /** Starts API `index`, or starts it again on its port after the test killed it; `env` adds to or overrides `env()`. */
+  async startApi(index = 0, env: NodeJS.ProcessEnv = {}): Promise<PartProcess> {
     const port = this.portsOf(this.apiPorts, index);
-    const api = await PartProcess.start('api', { ...this.env(), PORT: String(port) });
+    const api = await PartProcess.start('api', { ...this.env(), PORT: String(port), ...env });
     this.apis[index] = api;
     return api;
   }
 
-  /** Starts worker `index`, or starts it again on its ports after the test killed it. */
-  async startWorker(index = 0): Promise<PartProcess> {
+  /** Starts worker `index`, or starts it again on its ports after the test killed it; `env` adds to or overrides `env()`. */
+  async startWorker(index = 0, env: NodeJS.ProcessEnv = {}): Promise<PartProcess> {
     const { metrics, health } = this.portsOf(this.workerPorts, index);
     const worker = await PartProcess.start('worker', {
       ...this.env(),
       WORKER_METRICS_PORT: String(metrics),
       WORKER_HEALTH_PORT: String(health),
+      ...env,
     });
     this.workers[index] = worker;
     return worker;
