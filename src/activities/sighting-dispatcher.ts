@@ -9,7 +9,16 @@ export interface SightingDispatcherOptions {
   onCoalesced?: (count: number) => void;
   /** How long after delivering this receipt time the id's next signal waits; unset, it waits only its turn. */
   restMs?: (receivedAtMs: number) => number;
+  /**
+   * Sightings waiting in the lines at once, across hand-outs (default MAX_WAITING): a hand-out
+   * that would pass it waits whole, in order, until there is room, so that a flood costs memory
+   * per hand-out, not per id.
+   */
+  maxWaiting?: number;
 }
+
+/** Far above the fleet load's backlog (a few thousand ids), and a bounded heap under a flood. */
+export const MAX_WAITING = 100_000;
 
 export interface HandOutWatch {
   /** Called once per id, with its index in the hand-out, when it is delivered, covered or expired. */
@@ -71,6 +80,10 @@ export class SightingDispatcher {
   /** Per id, the newest receipt time delivered; kept a TTL, after which it covers only expired sightings. */
   private readonly delivered = new Map<number, number>();
   private readonly handOuts = new Set<HandOut>();
+  /** Sightings in the lines or in flight, counted against `maxWaiting`... */
+  private waiting = 0;
+  /** ...and the hand-outs waiting for room, first come first. */
+  private readonly admissions: Array<{ handOut: HandOut; objectIds: readonly number[] }> = [];
   private lastForgetAtMs = 0;
 
   constructor(private readonly options: SightingDispatcherOptions) {}
@@ -89,15 +102,39 @@ export class SightingDispatcher {
       });
       this.handOuts.add(handOut);
       watch.signal.addEventListener('abort', onAbort, { once: true });
-      objectIds.forEach((objectId, index) => {
+      this.admissions.push({ handOut, objectIds });
+      this.admit();
+      this.pump();
+    });
+  }
+
+  /** Lines up the waiting hand-outs' ids while there is room; one larger than the room goes alone. */
+  private admit(): void {
+    for (;;) {
+      const next = this.admissions[0];
+      if (!next) return;
+      if (next.handOut.settled) {
+        this.admissions.shift();
+        continue;
+      }
+      if (this.waiting > 0 && this.waiting + next.objectIds.length > (this.options.maxWaiting ?? MAX_WAITING)) return;
+      this.admissions.shift();
+      this.waiting += next.objectIds.length;
+      next.objectIds.forEach((objectId, index) => {
+        const waiter = { handOut: next.handOut, index };
         const waiters = this.resting.get(objectId) ?? this.queued.get(objectId) ?? this.queuedStarts.get(objectId);
         // An id delivered within the TTL, or in flight, has a workflow running; the others likely not.
         const known = this.delivered.has(objectId) || this.inFlight.has(objectId);
-        if (waiters) waiters.push({ handOut, index });
-        else (known ? this.queued : this.queuedStarts).set(objectId, [{ handOut, index }]);
+        if (waiters) waiters.push(waiter);
+        else (known ? this.queued : this.queuedStarts).set(objectId, [waiter]);
       });
-      this.pump();
-    });
+    }
+  }
+
+  /** Room for `count` sightings taken out of the lines. */
+  private release(count: number): void {
+    this.waiting -= count;
+    this.admit();
   }
 
   /** Distinct ids waiting for their signal, and the age in seconds of the oldest sighting not yet handed out. */
@@ -105,6 +142,7 @@ export class SightingDispatcher {
     let oldest = Infinity;
     for (const { receivedAtMs } of this.handOuts) oldest = Math.min(oldest, receivedAtMs);
     let ids = this.queued.size + this.queuedStarts.size;
+    for (const { objectIds } of this.admissions) ids += objectIds.length;
     for (const objectId of this.inFlight) if (!this.queued.has(objectId)) ids += 1;
     for (const waiters of this.resting.values()) if (waiters.length > 0) ids += 1;
     return { ids, lagSeconds: oldest === Infinity ? 0 : Math.max(0, now - oldest) / 1000 };
@@ -148,7 +186,12 @@ export class SightingDispatcher {
         newest = Math.max(newest, handOut.receivedAtMs);
       }
     }
-    if (toSend.length === 0) return;
+    if (toSend.length > 0) this.send(objectId, toSend, newest, start);
+    // What is answered leaves memory now; what is sent, once its delivery settles.
+    this.release(waiters.length - toSend.length);
+  }
+
+  private send(objectId: number, toSend: Waiter[], newest: number, start: boolean): void {
     this.inFlight.add(objectId);
     if (start) this.startsInFlight += 1;
     this.options
@@ -168,6 +211,7 @@ export class SightingDispatcher {
       .finally(() => {
         this.inFlight.delete(objectId);
         if (start) this.startsInFlight -= 1;
+        this.release(toSend.length);
         this.pump();
       });
   }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { setImmediate as tick } from 'node:timers/promises';
 import { describe, it, mock } from 'node:test';
-import { SightingDispatcher } from '../../src/activities/sighting-dispatcher';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { MAX_WAITING, SightingDispatcher } from '../../src/activities/sighting-dispatcher';
 
 /** Deliveries the test answers by hand, in the order the dispatcher sent them. */
 class Deliveries {
@@ -48,7 +50,7 @@ function handOut(dispatcher: SightingDispatcher, objectIds: number[], receivedAt
   return { done, state, settled };
 }
 
-function setUp(concurrency: number, ttlMs = 60_000, restMs = 0, startConcurrency = concurrency) {
+function setUp(concurrency: number, ttlMs = 60_000, restMs = 0, startConcurrency = concurrency, maxWaiting?: number) {
   const deliveries = new Deliveries();
   let coalesced = 0;
   const dispatcher = new SightingDispatcher({
@@ -57,6 +59,7 @@ function setUp(concurrency: number, ttlMs = 60_000, restMs = 0, startConcurrency
     ttlMs,
     onCoalesced: (count) => (coalesced += count),
     restMs: restMs ? () => restMs : undefined,
+    maxWaiting,
   });
   return { deliveries, dispatcher, coalesced: () => coalesced };
 }
@@ -259,5 +262,88 @@ describe('sighting dispatcher', () => {
     await Promise.all(during.map(({ settled }) => settled));
     assert.equal(coalesced(), 1, 'the older sighting of 1 rode on the newer one');
     assert.equal(dispatcher.backlog().ids, 0);
+  });
+
+  it('holds at most its room of sightings in its lines: a hand-out that would pass it waits whole, in order', async () => {
+    const { deliveries, dispatcher } = setUp(10, 60_000, 0, 10, 3);
+    const first = handOut(dispatcher, [1, 2], now);
+    const second = handOut(dispatcher, [3, 4], now);
+    // It would fit beside the first, but waits behind the hand-out before it.
+    const third = handOut(dispatcher, [5], now);
+    await settle();
+    assert.deepEqual(deliveries.sentIds(), [1, 2], 'room for 3: the second hand-out waits whole');
+    assert.equal(dispatcher.backlog(now).ids, 5);
+    await deliveries.answer(0);
+    assert.deepEqual(deliveries.sentIds(), [1, 2, 3, 4]);
+    await deliveries.answer(1);
+    assert.deepEqual(deliveries.sentIds(), [1, 2, 3, 4, 5]);
+    for (let i = 2; i < 5; i += 1) await deliveries.answer(i);
+    await Promise.all([first.settled, second.settled, third.settled]);
+  });
+
+  it('lets a hand-out larger than its room in alone, and one aborted while it waits for room never in', async () => {
+    const { deliveries, dispatcher } = setUp(1, 60_000, 0, 1, 2);
+    const large = handOut(dispatcher, [1, 2, 3], now);
+    const abort = new AbortController();
+    const aborted = handOut(dispatcher, [4], now, abort);
+    abort.abort(new Error('cancelled'));
+    await aborted.settled;
+    assert.equal((aborted.state.error as Error).message, 'cancelled');
+    for (let i = 0; i < 3; i += 1) await deliveries.answer(i);
+    await large.settled;
+    assert.deepEqual(deliveries.sentIds(), [1, 2, 3]);
+    assert.equal(dispatcher.backlog().ids, 0);
+  });
+
+  it('under a flood of 100 hand-outs of 10,000 distinct ids with deliveries held back, grows its heap by less than 64 MB', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const { dispatcher } = setUp(32, 600_000, 0, 4);
+    const ids = (first: number) => Array.from({ length: 10_000 }, (_, i) => first + i);
+    const inputs = Array.from({ length: 100 }, (_, h) => ids(h * 10_000));
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const aborts = inputs.map(() => new AbortController());
+    const flood = inputs.map((input, h) => handOut(dispatcher, input, now, aborts[h]));
+    await settle();
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    // In its lines: its room of sightings; the rest waits as the hand-outs' inputs, held anyway.
+    assert.equal(dispatcher.backlog(now).ids, 1_000_000);
+    assert.ok(grown < 64 * 2 ** 20, `the heap grew by ${(grown / 2 ** 20).toFixed(1)} MB for ${MAX_WAITING} in line`);
+    for (const abort of aborts) abort.abort();
+    await Promise.all(flood.map(({ settled }) => settled));
+  });
+
+  it('once deliveries resume, delivers every id of a flood larger than its room', async () => {
+    const deliveries = new Deliveries();
+    let held = true;
+    const release: Array<() => void> = [];
+    const dispatcher = new SightingDispatcher({
+      deliver: (objectId, receivedAtMs) =>
+        (held ? new Promise<void>((resolve) => release.push(resolve)) : Promise.resolve()).then(() => {
+          deliveries.sent.push({ objectId, receivedAtMs });
+        }),
+      concurrency: { signals: 32, starts: 4 },
+      ttlMs: 600_000,
+      maxWaiting: 5_000,
+    });
+    const flood = Array.from({ length: 20 }, (_, h) =>
+      handOut(
+        dispatcher,
+        Array.from({ length: 2_000 }, (_, i) => h * 2_000 + i),
+        now,
+      ),
+    );
+    await settle();
+    assert.equal(deliveries.sent.length, 0);
+    held = false;
+    for (const resolve of release.splice(0)) resolve();
+    await Promise.all(flood.map(({ settled }) => settled));
+    assert.deepEqual(
+      deliveries.sentIds().sort((a, b) => a - b),
+      Array.from({ length: 40_000 }, (_, i) => i),
+    );
+    assert.ok(flood.every(({ state }) => state.expired === 0));
   });
 });
