@@ -1,13 +1,43 @@
 import type { AcceptedCallback } from '../workflows';
 
-/** A callback is acknowledged only after `record` resolves. */
+/** A callback is acknowledged only after `record` resolves, and refused only after RecorderUnavailableError. */
 export interface CallbackRecorder {
-  /** Resolves with the store's name once recorded (or already, under that id); else RecorderUnavailableError. */
+  /**
+   * Resolves with the store's name once recorded (or already, under that id). Rejects with
+   * RecorderUnavailableError when no store has it and none can record it later, or with
+   * OutcomeUnknownError when one may have it, or may still record it.
+   */
   record(callback: AcceptedCallback): Promise<string>;
   /** Whether the recorder's first choice of store answers. */
   isReachable(): Promise<boolean>;
 }
 
+/** Not recorded, and nothing still in flight can record it: an error answer is true. */
 export class RecorderUnavailableError extends Error {
   override name = 'RecorderUnavailableError';
+}
+
+/** Perhaps recorded, or perhaps later: neither a 2xx nor an error answer would be true. */
+export class OutcomeUnknownError extends Error {
+  override name = 'OutcomeUnknownError';
+}
+
+/**
+ * Resolves with `store` once `write` has recorded the callback. A failure becomes
+ * RecorderUnavailableError only when `surelyNotRecorded` says nothing of the write can land later.
+ */
+export async function recordIn(
+  store: string,
+  write: Promise<unknown>,
+  surelyNotRecorded: (error: unknown) => boolean,
+): Promise<string> {
+  try {
+    await write;
+    return store;
+  } catch (error) {
+    const message = `${store} did not record the callback: ${(error as Error).message}`;
+    throw surelyNotRecorded(error)
+      ? new RecorderUnavailableError(message, { cause: error })
+      : new OutcomeUnknownError(message, { cause: error });
+  }
 }

@@ -1,39 +1,47 @@
-import type { BackoffOptions, Client } from '@temporalio/client';
-import { withinDeadline } from '../deadline';
+import { isGrpcServiceError, ServiceError, type BackoffOptions, type Client } from '@temporalio/client';
 import type { AcceptedCallback } from '../workflows';
 import { startCallbackWorkflow } from './workflow-start';
-import { RecorderUnavailableError, type CallbackRecorder } from './recorder';
+import { recordIn } from './recorder';
 
-// A few quick retries ride out a blip; the SDK's default backoff would hold every callback to the
-// deadline while Temporal is down, where failing fast lets the outbox take it.
-export const RECORDER_GRPC_RETRY: Partial<BackoffOptions> = {
-  maxAttempts: 3,
-  initialIntervalMs: () => 25,
-  maxIntervalMs: () => 100,
-};
+// No retries inside the SDK: a retry's failure hides what the attempts before it may have done, and
+// the recorder must know whether a start can still land. OutboxFallbackRecorder retries instead.
+export const RECORDER_GRPC_RETRY: Partial<BackoffOptions> = { maxAttempts: 1 };
 
-export class TemporalCallbackRecorder implements CallbackRecorder {
+// gRPC status codes (grpc-js is the SDK's dependency, not ours).
+const DEADLINE_EXCEEDED = 4;
+const UNAVAILABLE = 14;
+
+/**
+ * What grpc-js says of a call it never sent on a connection: it fails a call at once when it has no
+ * connection to offer, and a call still waiting for one when its deadline passes says so. Every
+ * other failure, the server's own answers included, may come after the server took the request.
+ */
+function neverSent(error: unknown): boolean {
+  if (!isGrpcServiceError(error)) return false;
+  if (error.code === UNAVAILABLE) return error.details.startsWith('No connection established');
+  return (
+    error.code === DEADLINE_EXCEEDED &&
+    /^Deadline exceeded after .*(Waiting for LB pick|waiting for name resolution|waiting for metadata filters)/.test(
+      error.details,
+    )
+  );
+}
+
+export class TemporalCallbackRecorder {
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
-    private readonly deadlineMs: number,
   ) {}
 
-  async record(callback: AcceptedCallback): Promise<string> {
-    try {
-      await withinDeadline(
-        this.client.withDeadline(Date.now() + this.deadlineMs, () =>
-          startCallbackWorkflow(this.client, this.taskQueue, callback),
-        ),
-        this.deadlineMs,
-        'Temporal',
-      );
-      return 'temporal';
-    } catch (error) {
-      throw new RecorderUnavailableError(`Temporal did not record the callback: ${(error as Error).message}`, {
-        cause: error,
+  /** Starts the callback's workflow; the call ends by `deadlineAtMs`, the start itself may land later. */
+  record(callback: AcceptedCallback, deadlineAtMs: number): Promise<string> {
+    const start = this.client
+      .withDeadline(deadlineAtMs, () => startCallbackWorkflow(this.client, this.taskQueue, callback))
+      .catch((error: unknown) => {
+        // The SDK wraps the gRPC status, which says what happened to the call.
+        throw error instanceof ServiceError && isGrpcServiceError(error.cause) ? error.cause : error;
       });
-    }
+    return recordIn('temporal', start, neverSent);
   }
 
   async isReachable(): Promise<boolean> {

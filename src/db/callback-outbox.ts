@@ -12,15 +12,49 @@ interface OutboxRow {
   received_at: Date;
 }
 
+/** The outbox did not add the callback, and nothing of the attempt can add it later. */
+export class NotAddedError extends Error {
+  override name = 'NotAddedError';
+}
+
+// An escape string, whatever standard_conforming_strings says.
+const literal = (text: string): string => `E'${text.replace(/[\\']/g, '\\$&')}'`;
+
+/**
+ * Whether PostgreSQL answered the insert with an error, which it does only for a transaction that did
+ * not commit, or no connection was made, so nothing was sent. A connection lost after sending leaves
+ * the commit unknown.
+ */
+function nothingCommitted(error: unknown): boolean {
+  const cause = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } } }).meta
+    ?.driverAdapterError?.cause;
+  return cause?.originalCode !== undefined || cause?.kind === 'DatabaseNotReachable';
+}
+
 // Callbacks accepted while Temporal could not record them.
 export class CallbackOutbox {
   constructor(private readonly db: Database) {}
 
-  async add({ workflowId, objectIds, receivedAtMs }: AcceptedCallback): Promise<void> {
-    await this.db.$executeRaw`
+  /**
+   * Adds the callback, or throws: NotAddedError when it is not added and cannot be any more, any
+   * other error when the outcome is unknown. PostgreSQL cancels the insert `timeoutMs` after it
+   * starts, so an insert held up (by a lock, a slow disk) rolls back instead of committing later.
+   */
+  async add({ workflowId, objectIds, receivedAtMs }: AcceptedCallback, timeoutMs = 5_000): Promise<void> {
+    if (timeoutMs < 1) throw new NotAddedError('no time left to add the callback');
+    // One simple-protocol message, so literals, not parameters: PostgreSQL runs its statements as one
+    // implicit transaction, which the local timeout covers and ends with. No interactive transaction:
+    // Prisma's loses its pool connection when the connection breaks during one.
+    const insert = `SET LOCAL statement_timeout = ${Math.floor(timeoutMs)};
       INSERT INTO callback_outbox (workflow_id, object_ids, received_at)
-      VALUES (${workflowId}, ${objectIds}, ${new Date(receivedAtMs)})
+      VALUES (${literal(workflowId)}, '{${objectIds.join(',')}}', ${literal(new Date(receivedAtMs).toISOString())})
       ON CONFLICT (workflow_id) DO NOTHING`;
+    try {
+      await this.db.$executeRawUnsafe(insert);
+    } catch (error) {
+      if (nothingCommitted(error)) throw new NotAddedError((error as Error).message, { cause: error });
+      throw error;
+    }
   }
 
   // Rows stay locked until the delete commits: concurrent relays take different rows, and a relay that

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { noopMetricMeter } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createHandOut } from '../../src/activities/hand-out';
@@ -8,6 +7,7 @@ import { SightingDispatcher } from '../../src/activities/sighting-dispatcher';
 import { createSightingSignal } from '../../src/activities/sighting-signal';
 import { objectWorkflowId } from '../../src/workflows';
 import { TestStack } from '../support/stack';
+import { workflowExists } from '../support/workflow-exists';
 import { answer, startStubObjectService, type StubObjectService } from '../support/stub-object-service';
 
 describe('callback workflows on a real Temporal server', () => {
@@ -33,18 +33,6 @@ describe('callback workflows on a real Temporal server', () => {
     });
 
   // Describe, not a visibility count: the list lags the start it would have to show.
-  const workflowExists = (workflowId: string) =>
-    stack.client.workflow
-      .getHandle(workflowId)
-      .describe()
-      .then(
-        () => true,
-        (error: unknown) => {
-          if (error instanceof WorkflowNotFoundError) return false;
-          throw error;
-        },
-      );
-
   it('records a callback once per Idempotency-Key, while it runs and after it finished', async () => {
     const sentAt = Date.now();
     const concurrent = await Promise.all([postWithKey('repeat-1', [700]), postWithKey('repeat-1', [700])]);
@@ -74,17 +62,15 @@ describe('callback workflows on a real Temporal server', () => {
     const retry = new MockActivityEnvironment({ heartbeatDetails: 2 });
     const result = await retry.run(handOut(), [710, 711, 712, 713], Date.now());
     assert.deepEqual(result, { handedOut: 4, expired: 0 });
-    assert.deepEqual(await Promise.all([710, 711, 712, 713].map((id) => workflowExists(objectWorkflowId(id)))), [
-      false,
-      false,
-      true,
-      true,
-    ]);
+    assert.deepEqual(
+      await Promise.all([710, 711, 712, 713].map((id) => workflowExists(stack.client, objectWorkflowId(id)))),
+      [false, false, true, true],
+    );
   });
 
   it('hands out nothing of a callback older than the TTL', async () => {
     const result = await new MockActivityEnvironment().run(handOut(30), [720, 721], Date.now() - 31_000);
     assert.deepEqual(result, { handedOut: 0, expired: 2 });
-    assert.equal(await workflowExists(objectWorkflowId(720)), false);
+    assert.equal(await workflowExists(stack.client, objectWorkflowId(720)), false);
   });
 });

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { callbackWorkflowId } from '../../callbacks/workflow-start';
-import { RecorderUnavailableError, type CallbackRecorder } from '../../callbacks/recorder';
+import { OutcomeUnknownError, RecorderUnavailableError, type CallbackRecorder } from '../../callbacks/recorder';
 import { callbackRouteSchema, UNAVAILABLE } from '../callback-schema';
 import callbackAuth from '../plugins/callback-auth';
 
@@ -33,6 +33,16 @@ const callbackRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: CallbackRoutes
         try {
           store = await recorder.record({ workflowId, objectIds, receivedAtMs });
         } catch (error) {
+          if (error instanceof OutcomeUnknownError) {
+            // Perhaps recorded: a 2xx or an error answer could be false, so none, as on the sender's timeout.
+            request.log.warn(
+              { err: error, ids: objectIds.length },
+              'callback perhaps recorded; closing without an answer',
+            );
+            reply.hijack();
+            reply.raw.destroy();
+            return reply;
+          }
           if (!(error instanceof RecorderUnavailableError)) throw error;
           request.log.warn({ err: error, ids: objectIds.length }, 'callback not recorded');
           request.errorCode = UNAVAILABLE.error;
