@@ -13,10 +13,11 @@ describe('PostgreSQL is unreachable for a while', () => {
     const driver = new CallbackDriver(() => harness.callbackUrl, 10);
     driver.start(200);
     await sleep(1_500);
+    const cutAt = Date.now();
     await harness.proxy.cut();
     await sleep(4_000);
     const readiness = await harness.readiness();
-    const acceptedDuringOutage = driver.totals.accepted;
+    const openAt = Date.now();
     await harness.proxy.open();
     await sleep(1_000);
 
@@ -28,12 +29,19 @@ describe('PostgreSQL is unreachable for a while', () => {
       { temporal: readiness.body.temporal, database: readiness.body.database },
       { temporal: true, database: false },
     );
-    assert.ok(acceptedDuringOutage > 0);
-    // The database plays no part in accepting while Temporal answers; a callback can still miss
-    // the 900 ms deadline when the dev server is starved of CPU, and then it must be a 503.
+    // The database plays no part in accepting while Temporal answers. A start can still miss the
+    // 900 ms deadline when the dev server is starved of CPU; with the outbox away too, that callback
+    // is answered late or not at all, never refused, since its start may land.
+    const statuses = totals.answers.map(({ status }) => status);
+    const duringOutage = totals.answers.filter(({ sentAt }) => sentAt >= cutAt && sentAt < openAt);
+    const acceptedDuringOutage = duringOutage.filter(({ status }) => status === 202).length;
     assert.ok(
-      totals.answers.every(({ status }) => status === 202 || status === 503),
-      `answers: ${JSON.stringify(totals.answers.map(({ status }) => status))}`,
+      acceptedDuringOutage > duringOutage.length / 2,
+      `${acceptedDuringOutage} of ${duringOutage.length} accepted during the outage`,
+    );
+    assert.ok(
+      statuses.every((status) => status === 202 || status === 0),
+      `answers: ${JSON.stringify(statuses)}`,
     );
     assert.equal(processed, totals.accepted);
     assert.equal(refusedButWritten, 0, 'a refused callback recorded nothing');
