@@ -11,15 +11,26 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-async function withAdmin<T>(fn: (admin: Client) => Promise<T>): Promise<T> {
-  const admin = new Client({ connectionString: ADMIN_URL });
-  await admin.connect();
+/** One plain `pg` session on `url`, with no settings of its own, for as long as `fn` runs. */
+export async function withSession<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
   try {
-    return await fn(admin);
+    return await fn(client);
   } finally {
-    await admin.end();
+    await client.end();
   }
 }
+
+const withAdmin = <T>(fn: (admin: Client) => Promise<T>): Promise<T> => withSession(ADMIN_URL, fn);
+
+/**
+ * The zone every test database gives its sessions: far from UTC, so that a time written or read
+ * as if the session ran in UTC is off by hours. East of UTC, such a write lands in the past and the
+ * TTL guard refuses it: rows go missing and every test that expects one fails. Nine hours all year
+ * (no daylight saving), more than any TTL a test or the bench uses.
+ */
+const TEST_DATABASE_TIME_ZONE = 'Asia/Tokyo';
 
 /**
  * A new database with every migration applied, dropped again by `drop()`. The bench gives its own
@@ -28,7 +39,10 @@ async function withAdmin<T>(fn: (admin: Client) => Promise<T>): Promise<T> {
  */
 export async function createTestDatabase(prefix = 'presence_test'): Promise<TestDatabase> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  await withAdmin((admin) => admin.query(`CREATE DATABASE ${name}`));
+  await withAdmin(async (admin) => {
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.query(`ALTER DATABASE ${name} SET timezone = '${TEST_DATABASE_TIME_ZONE}'`);
+  });
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   await applyMigrations(url.toString());

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Connection, WorkflowClient } from '@temporalio/client';
-import { Client } from 'pg';
 import type { Browser } from 'playwright-core';
 import {
   EMBEDDED_DATABASE_PORT,
@@ -17,6 +16,7 @@ import { objectWorkflowId } from '../../src/workflows';
 import { bindable } from '../../dev/embedded/free-ports';
 import { launchChromium } from '../support/browser';
 import { groupAlive, killGroup, readyOn, runNpmStart, type StartedSystem } from '../support/npm-start';
+import { withSession } from '../../dev/support/database';
 import { freePort } from '../../dev/support/ports';
 import { answer, startStubObjectService, type StubObjectService } from '../support/stub-object-service';
 import { startStudio, viewObjectsInStudio } from '../support/studio';
@@ -24,7 +24,11 @@ import { eventually } from '../../dev/support/wait';
 
 // What a newcomer runs: `npm start` with neither DATABASE_URL nor TEMPORAL_ADDRESS, so it embeds
 // a Temporal dev server and a real PostgreSQL, and `npm run studio` with no settings at all.
-// Only the data directory is the test's own, so a developer's .data/ is left alone.
+// Only the data directory is the test's own, so a developer's .data/ is left alone. And the
+// newcomer is not in UTC: the embedded PostgreSQL takes their zone when it is first set up.
+
+/** East of UTC by more than the TTL below: rows written as if the database ran in UTC would be refused. */
+const NEWCOMER_TIME_ZONE = 'Europe/Berlin';
 
 const ids = [7, 77, 777];
 const TEMPORAL_UI_PORT = 8233;
@@ -44,14 +48,10 @@ function parseJson(line: string): Record<string, unknown> | undefined {
 }
 
 async function embeddedRows(): Promise<Map<number, Date>> {
-  const client = new Client({ connectionString: EMBEDDED_DATABASE_URL });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ id: number; last_seen: Date }>('SELECT id, last_seen FROM objects');
-    return new Map(rows.map(({ id, last_seen }) => [id, last_seen]));
-  } finally {
-    await client.end();
-  }
+  const { rows } = await withSession(EMBEDDED_DATABASE_URL, (client) =>
+    client.query<{ id: number; last_seen: Date }>('SELECT id, last_seen FROM objects'),
+  );
+  return new Map(rows.map(({ id, last_seen }) => [id, last_seen]));
 }
 
 describe('npm start with nothing set', () => {
@@ -81,6 +81,7 @@ describe('npm start with nothing set', () => {
       WORKER_HEALTH_PORT: String(await freePort()),
       // Rows must outlive the restart below.
       OBJECT_TTL_SECONDS: '600',
+      TZ: NEWCOMER_TIME_ZONE,
     });
     browser = await launchChromium();
   });
@@ -105,11 +106,18 @@ describe('npm start with nothing set', () => {
     assert.equal(ready.callback, `http://127.0.0.1:${apiPort}/callback`);
     assert.equal(ready.apiDocs, `http://127.0.0.1:${apiPort}/docs`);
     assert.equal(ready.temporalWebUi, `http://127.0.0.1:${TEMPORAL_UI_PORT}`);
+    // A plain session, which sets no zone: the server's own.
+    const { rows: zone } = await withSession(EMBEDDED_DATABASE_URL, (client) =>
+      client.query<{ TimeZone: string }>('SHOW TimeZone'),
+    );
+    assert.deepEqual(zone, [{ TimeZone: NEWCOMER_TIME_ZONE }], 'the embedded server runs in the zone it was set up in');
+    const sentAt = Date.now();
     const callback = await fetch(`http://127.0.0.1:${apiPort}/callback`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ object_ids: ids }),
     });
+    const answeredAt = Date.now();
     assert.equal(callback.status, 202);
     recorded = await eventually(
       async () => {
@@ -119,6 +127,10 @@ describe('npm start with nothing set', () => {
       'the rows',
       60_000,
     );
+    for (const [id, lastSeen] of recorded) {
+      const receivedAt = lastSeen.getTime();
+      assert.ok(receivedAt >= sentAt && receivedAt <= answeredAt, `last_seen of ${id} is the receipt time`);
+    }
     // The worker's own histograms reach its metrics endpoint, in seconds: one write per id. Its
     // gauges appear with their first report, a second after the worker starts.
     const workerMetrics = await eventually(async () => {
