@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { checkCallbackExposure, loadConfig, type Config } from '../src/config';
-import { EMBEDDED_DATABASE_PORT, EMBEDDED_TEMPORAL_PORT, withoutPassword } from '../src/defaults';
+import { EMBEDDED_DATA_DIR, EMBEDDED_DATABASE_PORT, EMBEDDED_TEMPORAL_PORT, withoutPassword } from '../src/defaults';
 import { applyMigrations } from '../src/db/migrate';
 import { forkBuilt, stopChild } from './embedded/child-process';
 import { startEmbeddedPostgres } from './embedded/embedded-postgres';
@@ -13,8 +13,6 @@ import { exitOnFatalError, onShutdownSignal } from '../src/lifecycle';
 import { createLogger, type Logger } from '../src/logger';
 import { eventually } from './support/wait';
 
-/** Where the embedded servers keep their data; EMBEDDED_DATA_DIR moves it (the tests use their own). */
-const DATA_DIR = process.env.EMBEDDED_DATA_DIR || path.join(__dirname, '..', '.data');
 const TEMPORAL_UI_PORT = 8233;
 /** Longer than the worker's forced shutdown time (20 s), so it always stops on its own. */
 const CHILD_GRACE_MS = 25_000;
@@ -81,12 +79,12 @@ async function startEmbeddedServices(
   parts: Parts,
   env: NodeJS.ProcessEnv,
 ): Promise<void> {
-  await mkdir(DATA_DIR, { recursive: true });
+  await mkdir(EMBEDDED_DATA_DIR, { recursive: true });
   if (!config.temporalAddress) {
     const server = await startTemporalDevServer({
       port: EMBEDDED_TEMPORAL_PORT,
       uiPort: TEMPORAL_UI_PORT,
-      dbFilename: path.join(DATA_DIR, 'temporal.sqlite'),
+      dbFilename: path.join(EMBEDDED_DATA_DIR, 'temporal.sqlite'),
       namespace: config.temporalNamespace,
       // Its warnings are about its own internals (polls failing as it stops, for one).
       logLevel: 'error',
@@ -101,12 +99,15 @@ async function startEmbeddedServices(
     );
   }
   if (!config.databaseUrl) {
-    const database = await startEmbeddedPostgres(path.join(DATA_DIR, 'postgres'), EMBEDDED_DATABASE_PORT, (child) =>
+    const database = await startEmbeddedPostgres(EMBEDDED_DATA_DIR, EMBEDDED_DATABASE_PORT, (child) =>
       parts.watch(child),
     );
     parts.add(database.stop);
     env.DATABASE_URL = database.url;
-    logger.info({ url: withoutPassword(database.url) }, 'embedded PostgreSQL running');
+    logger.info(
+      { url: withoutPassword(database.url), passwordFile: database.passwordFile },
+      'embedded PostgreSQL running',
+    );
   }
 }
 

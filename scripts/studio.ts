@@ -1,5 +1,6 @@
 // `npm run studio`: Prisma Studio on DATABASE_URL (default: the embedded database `npm start`
-// serves), at http://127.0.0.1:5555 (`npm run studio -- --port N --host H` to change).
+// serves), at http://127.0.0.1:5555 (`npm run studio -- --port N --host H` to change). It has no
+// login: whoever reaches its port runs any SQL, so it stays on loopback unless told otherwise.
 //
 // Why not `prisma studio`: the 6.19.3 CLI's Studio downloads a query-engine library to read the
 // schema, so its page stays blank without internet. Prisma 7.10's Studio needs no binary, but its
@@ -19,6 +20,7 @@ import { serializeError, type StudioBFFRequest } from '@prisma/studio-core/data/
 import { createPostgresJSExecutor } from '@prisma/studio-core/data/postgresjs';
 import { build } from 'esbuild';
 import postgres from 'postgres';
+import { isLoopbackHost } from '../src/config';
 import { EMBEDDED_DATABASE_URL, loadDotEnv, withoutPassword } from '../src/defaults';
 
 const { values: options } = parseArgs({
@@ -117,7 +119,13 @@ async function main(): Promise<void> {
     });
   });
   server.listen(port, options.host, () => {
-    console.log(`Prisma Studio for ${withoutPassword(databaseUrl)} is running at http://${options.host}:${port}`);
+    const database = withoutPassword(databaseUrl);
+    if (!isLoopbackHost(options.host))
+      console.warn(
+        `Prisma Studio listens on ${options.host}, not on loopback: anyone who can reach port ${port} there gets ` +
+          `full read/write SQL access to ${database} (as its user), with no login.`,
+      );
+    console.log(`Prisma Studio for ${database} is running at http://${options.host}:${port}`);
   });
   const stop = () => {
     server.close();

@@ -9,12 +9,30 @@ import { ConfigError } from './config-error';
 export const EMBEDDED_TEMPORAL_PORT = 7233;
 export const EMBEDDED_TEMPORAL_ADDRESS = `127.0.0.1:${EMBEDDED_TEMPORAL_PORT}`;
 export const EMBEDDED_DATABASE_PORT = 5433;
-// A development server on loopback: the password only keeps it from being a trust-all database.
 export const EMBEDDED_DATABASE_USER = 'postgres';
-export const EMBEDDED_DATABASE_PASSWORD = 'postgres';
-export const embeddedDatabaseUrl = (port = EMBEDDED_DATABASE_PORT): string =>
-  `postgresql://${EMBEDDED_DATABASE_USER}:${EMBEDDED_DATABASE_PASSWORD}@127.0.0.1:${port}/postgres`;
-export const EMBEDDED_DATABASE_URL = embeddedDatabaseUrl();
+/** Where `npm start` keeps its embedded servers' data; EMBEDDED_DATA_DIR moves it (the tests use their own). */
+export const EMBEDDED_DATA_DIR = process.env.EMBEDDED_DATA_DIR || path.join(__dirname, '..', '.data');
+/** The embedded database's superuser password, made at random when its data directory is set up; mode 0600. */
+export const embeddedDatabasePasswordFile = (dataDir: string): string => path.join(dataDir, 'postgres-password');
+export const readEmbeddedDatabasePassword = (dataDir: string): string =>
+  readFileSync(embeddedDatabasePasswordFile(dataDir), 'utf8').trim();
+export const embeddedDatabaseUrl = (password: string | undefined, port = EMBEDDED_DATABASE_PORT): string => {
+  const url = new URL(`postgresql://${EMBEDDED_DATABASE_USER}@127.0.0.1:${port}/postgres`);
+  if (password) url.password = password;
+  return url.toString();
+};
+
+function passwordIfAny(): string | undefined {
+  try {
+    return readEmbeddedDatabasePassword(EMBEDDED_DATA_DIR);
+  } catch {
+    // Before the first `npm start` there is no password, and no database to open either; a file
+    // that is not this user's (someone else's checkout) must not stop a part that has DATABASE_URL.
+    return undefined;
+  }
+}
+/** Read as a process starts: the database `npm start` runs on EMBEDDED_DATA_DIR. */
+export const EMBEDDED_DATABASE_URL = embeddedDatabaseUrl(passwordIfAny());
 
 export const withoutPassword = (url: string): string => {
   const shown = new URL(url);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,9 +8,11 @@ import { Connection, WorkflowClient } from '@temporalio/client';
 import type { Browser } from 'playwright-core';
 import {
   EMBEDDED_DATABASE_PORT,
-  EMBEDDED_DATABASE_URL,
   EMBEDDED_TEMPORAL_ADDRESS,
   EMBEDDED_TEMPORAL_PORT,
+  embeddedDatabasePasswordFile,
+  embeddedDatabaseUrl,
+  readEmbeddedDatabasePassword,
 } from '../../src/defaults';
 import { objectWorkflowId } from '../../src/workflows';
 import { bindable } from '../../dev/embedded/free-ports';
@@ -47,8 +49,11 @@ function parseJson(line: string): Record<string, unknown> | undefined {
   }
 }
 
-async function embeddedRows(): Promise<Map<number, Date>> {
-  const { rows } = await withSession(EMBEDDED_DATABASE_URL, (client) =>
+/** The embedded database of `dataDir`, with the password `npm start` made for it. */
+const embeddedUrl = (dataDir: string): string => embeddedDatabaseUrl(readEmbeddedDatabasePassword(dataDir));
+
+async function embeddedRows(dataDir: string): Promise<Map<number, Date>> {
+  const { rows } = await withSession(embeddedUrl(dataDir), (client) =>
     client.query<{ id: number; last_seen: Date }>('SELECT id, last_seen FROM objects'),
   );
   return new Map(rows.map(({ id, last_seen }) => [id, last_seen]));
@@ -106,8 +111,17 @@ describe('npm start with nothing set', () => {
     assert.equal(ready.callback, `http://127.0.0.1:${apiPort}/callback`);
     assert.equal(ready.apiDocs, `http://127.0.0.1:${apiPort}/docs`);
     assert.equal(ready.temporalWebUi, `http://127.0.0.1:${TEMPORAL_UI_PORT}`);
+    // Any local user reaches the server: its superuser password is random, this user's only, and never printed.
+    const password = readEmbeddedDatabasePassword(dataDir);
+    assert.notEqual(password, 'postgres');
+    assert.equal(statSync(embeddedDatabasePasswordFile(dataDir)).mode & 0o777, 0o600);
+    assert.ok(!started.lines.some((line) => line.includes(password)), 'npm start does not print the password');
+    await assert.rejects(
+      withSession(embeddedDatabaseUrl('postgres'), (client) => client.query('SELECT 1')),
+      /password/,
+    );
     // A plain session, which sets no zone: the server's own.
-    const { rows: zone } = await withSession(EMBEDDED_DATABASE_URL, (client) =>
+    const { rows: zone } = await withSession(embeddedUrl(dataDir), (client) =>
       client.query<{ TimeZone: string }>('SHOW TimeZone'),
     );
     assert.deepEqual(zone, [{ TimeZone: NEWCOMER_TIME_ZONE }], 'the embedded server runs in the zone it was set up in');
@@ -121,7 +135,7 @@ describe('npm start with nothing set', () => {
     assert.equal(callback.status, 202);
     recorded = await eventually(
       async () => {
-        const rows = await embeddedRows();
+        const rows = await embeddedRows(dataDir);
         return rows.size === ids.length ? rows : undefined;
       },
       'the rows',
@@ -141,7 +155,8 @@ describe('npm start with nothing set', () => {
     assert.match(workerMetrics, /^presence_check_wait_seconds_bucket\{le="0\.5"\} \d+$/m);
     assert.match(workerMetrics, /^presence_object_service_requests \d+$/m);
 
-    const studioEnv = { ...process.env };
+    // Studio finds the password where `npm start` keeps it.
+    const studioEnv: NodeJS.ProcessEnv = { ...process.env, EMBEDDED_DATA_DIR: dataDir };
     delete studioEnv.DATABASE_URL;
     const studio = await startStudio(studioEnv);
     try {
@@ -172,7 +187,8 @@ describe('npm start with nothing set', () => {
   it('keeps the rows and the workflow history across a restart', async () => {
     system = runNpmStart(env);
     await readyOn(system, apiPort);
-    assert.deepEqual(await embeddedRows(), recorded);
+    // Opened with the password the first run made.
+    assert.deepEqual(await embeddedRows(dataDir), recorded);
     const connection = await Connection.connect({ address: EMBEDDED_TEMPORAL_ADDRESS });
     try {
       const description = await new WorkflowClient({ connection }).getHandle(objectWorkflowId(ids[0]!)).describe();
