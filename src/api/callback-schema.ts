@@ -37,6 +37,11 @@ export const UNAVAILABLE = {
   message: 'the callback could not be recorded durably; nothing in it was recorded',
 } as const;
 
+export const KEY_REUSED = {
+  error: 'idempotency_key_reused',
+  message: 'the Idempotency-Key names a callback with other object_ids; nothing in this one was recorded',
+} as const;
+
 // `as const` so the type provider derives the handler's request and reply types from it.
 export const callbackRouteSchema = {
   summary: 'Record a callback: every id gets a status check',
@@ -48,7 +53,8 @@ export const callbackRouteSchema = {
       'idempotency-key': {
         type: 'string',
         pattern: IDEMPOTENCY_KEY_PATTERN,
-        description: 'Records the callback at most once per key: a repeat is answered 202 and records nothing more',
+        description:
+          'Records the callback at most once per key: a repeat with the same object_ids is answered 202 and records nothing more; one with other object_ids is answered 422',
       },
     },
   },
@@ -76,6 +82,11 @@ export const callbackRouteSchema = {
       'Not `application/json`; nothing recorded',
       'unsupported_media_type',
       'Unsupported Media Type: text/plain',
+    ),
+    422: errorReply(
+      'The `Idempotency-Key` was used for a callback with other `object_ids` (another order counts as other); nothing recorded',
+      KEY_REUSED.error,
+      KEY_REUSED.message,
     ),
     503: errorReply(
       'Neither Temporal nor the outbox could record the callback in time; nothing recorded, the sender may retry',

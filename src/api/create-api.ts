@@ -5,7 +5,7 @@ import { connectDatabase, isDatabaseReachable } from '../db/prisma';
 import { createLogger, type Logger } from '../logger';
 import { lazyClient } from '../temporal/client';
 import { buildApp } from './app';
-import { temporalOrOutboxRecorder } from '../callbacks/outbox-fallback-recorder';
+import { OUTBOX_STATEMENT_TIMEOUT_MS, temporalOrOutboxRecorder } from '../callbacks/outbox-fallback-recorder';
 import { RECORDER_GRPC_RETRY } from '../callbacks/temporal-recorder';
 
 export interface Api {
@@ -19,8 +19,9 @@ export interface Api {
 
 export function createApi(config: Config, { logger }: { logger?: Logger } = {}): Api {
   const client = lazyClient(config, RECORDER_GRPC_RETRY);
-  // Readiness probes, and outbox inserts while Temporal is away.
-  const db = connectDatabase(databaseUrlOf(config), 10);
+  // Readiness probes, and outbox inserts while Temporal is away: PostgreSQL cancels an insert still
+  // running when its callback's answer is due, so that nothing of it commits later.
+  const db = connectDatabase(databaseUrlOf(config), 10, OUTBOX_STATEMENT_TIMEOUT_MS);
   const app = buildApp({
     recorder: temporalOrOutboxRecorder(client, config.taskQueue, db),
     isDatabaseReachable: () => isDatabaseReachable(db),

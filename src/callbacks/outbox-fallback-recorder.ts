@@ -4,13 +4,23 @@ import type { Database } from '../db/prisma';
 import { withinDeadline } from '../deadline';
 import { CallbackOutbox, NotAddedError } from '../db/callback-outbox';
 import type { AcceptedCallback } from '../workflows';
-import { OutcomeUnknownError, RecorderUnavailableError, recordIn, type CallbackRecorder } from './recorder';
+import {
+  ensureSameCallback,
+  IdempotencyConflictError,
+  OutcomeUnknownError,
+  RecorderUnavailableError,
+  recordIn,
+  type CallbackRecorder,
+} from './recorder';
 import { TemporalCallbackRecorder } from './temporal-recorder';
 
 export interface OutboxFallbackOptions {
   /** How long Temporal alone gets before the outbox is tried as well. */
   temporalWaitMs: number;
-  /** From receipt, when an attempt ends: each store has then recorded the callback, refused it, or is unknown. */
+  /**
+   * How long an attempt's writes run: the start's gRPC deadline, and for the insert, which starts
+   * once `temporalWaitMs` is over, what is left must be the statement timeout of the outbox's pool.
+   */
   deadlineMs: number;
   /** How long past that a callback whose outcome is unknown is recorded again, before it gets no answer. */
   keepAskingMs: number;
@@ -19,7 +29,8 @@ export interface OutboxFallbackOptions {
 }
 
 // Whichever store records the callback first acknowledges it. Both may end up with it: the workflow
-// id chosen at receipt makes the second start a no-op.
+// id chosen at receipt makes the second start a no-op. A store that finds another callback under the
+// id refuses it (IdempotencyConflictError), but the outbox knows only the callbacks it holds.
 export class OutboxFallbackRecorder implements CallbackRecorder {
   private held = 0;
 
@@ -31,7 +42,7 @@ export class OutboxFallbackRecorder implements CallbackRecorder {
 
   async record(callback: AcceptedCallback): Promise<string> {
     try {
-      return await this.attempt(callback, callback.receivedAtMs + this.options.deadlineMs);
+      return await this.attempt(callback);
     } catch (error) {
       if (!(error instanceof OutcomeUnknownError) || this.held >= this.options.maxHeld) throw error;
       this.held += 1;
@@ -50,17 +61,17 @@ export class OutboxFallbackRecorder implements CallbackRecorder {
   /**
    * Records the callback again until a store says it has it: both writes are idempotent under its
    * workflow id, so a repeat that succeeds means recorded, whatever the first attempt did. Their
-   * refusals say nothing of the first attempt, which may still land: no 503 from here.
+   * refusals, conflicts included, say nothing of the first attempt, which may still land: no 503 or
+   * 422 from here.
    */
   private async askAgain(callback: AcceptedCallback, unknown: OutcomeUnknownError): Promise<string> {
     const giveUpAtMs = Date.now() + this.options.keepAskingMs;
     let lastFailure = '';
     for (let pauseMs = 100; Date.now() < giveUpAtMs; pauseMs = Math.min(2 * pauseMs, 1_000)) {
       await sleep(Math.min(pauseMs, giveUpAtMs - Date.now()));
-      const deadlineAtMs = Math.min(Date.now() + this.options.deadlineMs, giveUpAtMs);
       try {
         // Abandoning the attempt at the end is harmless: the callback then gets no answer at all.
-        return await withinDeadline(this.attempt(callback, deadlineAtMs), giveUpAtMs - Date.now(), 'the stores');
+        return await withinDeadline(this.attempt(callback), giveUpAtMs - Date.now(), 'the stores');
       } catch (error) {
         lastFailure = (error as Error).message;
       }
@@ -71,18 +82,19 @@ export class OutboxFallbackRecorder implements CallbackRecorder {
     );
   }
 
-  /** One try of both stores, ending by `deadlineAtMs`; rejects with what their failures allow to say. */
-  private async attempt(callback: AcceptedCallback, deadlineAtMs: number): Promise<string> {
-    const inTemporal = this.temporal.record(callback, deadlineAtMs);
-    // Settled or not, the race only decides whether the outbox is needed.
+  /** One try of both stores, their writes over `deadlineMs` after it starts; rejects with what their failures allow to say. */
+  private async attempt(callback: AcceptedCallback): Promise<string> {
+    const inTemporal = this.temporal.record(callback, Date.now() + this.options.deadlineMs);
+    // Settled or not, the race only decides whether the outbox is needed: not once Temporal has the
+    // callback, or holds another under its id.
     const settledInTime = await withinDeadline(inTemporal, this.options.temporalWaitMs, 'Temporal').then(
       () => true,
-      () => false,
+      (error: unknown) => error instanceof IdempotencyConflictError,
     );
     if (settledInTime) return inTemporal;
     const inOutbox = recordIn(
       'outbox',
-      this.outbox.add(callback, deadlineAtMs - Date.now()),
+      this.outbox.add(callback).then((waiting) => ensureSameCallback(callback, waiting)),
       (error) => error instanceof NotAddedError,
     );
     try {
@@ -90,10 +102,14 @@ export class OutboxFallbackRecorder implements CallbackRecorder {
     } catch (error) {
       const failures = (error as AggregateError).errors as Error[];
       const message = `neither Temporal nor the outbox recorded the callback: ${failures.map((f) => f.message).join('; ')}`;
-      // Each write has settled: refused for sure, or perhaps landing later, which rules out a 503.
-      throw failures.every((failure) => failure instanceof RecorderUnavailableError)
-        ? new RecorderUnavailableError(message, { cause: error })
-        : new OutcomeUnknownError(message, { cause: error });
+      // Each write has settled: refused for sure, or perhaps landing later, which rules out a 503 or a 422.
+      if (failures.some((f) => !(f instanceof RecorderUnavailableError || f instanceof IdempotencyConflictError))) {
+        throw new OutcomeUnknownError(message, { cause: error });
+      }
+      throw (
+        failures.find((f) => f instanceof IdempotencyConflictError) ??
+        new RecorderUnavailableError(message, { cause: error })
+      );
     }
   }
 }
@@ -102,12 +118,16 @@ export class OutboxFallbackRecorder implements CallbackRecorder {
 export const TEMPORAL_WAIT_MS = 300;
 // Before the sender's 1 s timeout.
 export const ANSWER_DEADLINE_MS = 900;
+// What an outbox insert gets, as it starts once Temporal's wait is over: the statement timeout of
+// the API's pool, whose only other statement is the readiness probe's.
+export const OUTBOX_STATEMENT_TIMEOUT_MS = ANSWER_DEADLINE_MS - TEMPORAL_WAIT_MS;
 // The sender has given up by then: asking on turns an unknown outcome into a recorded callback and a
 // true log line, and ends well before Node cuts the idle connection (10 s) or a stop's grace runs out.
 export const KEEP_ASKING_MS = 5_000;
 // A bound on what is held in memory (100 bodies of at most 256 KiB) when a flood meets such an outage.
 export const MAX_HELD_CALLBACKS = 100;
 
+/** `db` must be a pool with a statement timeout of OUTBOX_STATEMENT_TIMEOUT_MS. */
 export function temporalOrOutboxRecorder(client: Client, taskQueue: string, db: Database): CallbackRecorder {
   return new OutboxFallbackRecorder(new TemporalCallbackRecorder(client, taskQueue), new CallbackOutbox(db), {
     temporalWaitMs: TEMPORAL_WAIT_MS,

@@ -8,15 +8,23 @@ export type Database = PrismaClient;
 /** No statement of this service takes long: one that does is a database in trouble, and its attempt is retried. */
 const STATEMENT_TIMEOUT_MS = 5_000;
 
-export function connectDatabase(databaseUrl: string, poolSize = 10): Database {
+/**
+ * A pool on the database. PostgreSQL cancels, and rolls back, any of its statements still running
+ * `statementTimeoutMs` after it started, so a statement held up (by a lock, a slow disk) cannot commit later.
+ */
+export function connectDatabase(
+  databaseUrl: string,
+  poolSize = 10,
+  statementTimeoutMs = STATEMENT_TIMEOUT_MS,
+): Database {
   return new PrismaClient({
     adapter: new PrismaPg({
       ...utcSessions(databaseUrl),
       max: poolSize,
       connectionTimeoutMillis: 5_000,
-      statement_timeout: STATEMENT_TIMEOUT_MS,
+      statement_timeout: statementTimeoutMs,
       // The server's timeout cannot fire when the network to it hangs.
-      query_timeout: STATEMENT_TIMEOUT_MS + 1_000,
+      query_timeout: statementTimeoutMs + 1_000,
     }),
   });
 }

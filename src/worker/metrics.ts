@@ -1,5 +1,6 @@
 import type { MetricMeter } from '@temporalio/common';
 import { Runtime } from '@temporalio/worker';
+import { OUTBOX_LIMIT } from '../db/callback-outbox';
 
 const CHECK_WAIT_HISTOGRAM = 'presence_check_wait_seconds';
 const ROW_DELAY_HISTOGRAM = 'presence_row_delay_seconds';
@@ -36,13 +37,23 @@ export function createWorkerMetrics(meter: MetricMeter = Runtime.instance().metr
         'presence_outbox_callbacks',
         'int',
         'callbacks',
-        'Callbacks waiting in the outbox for Temporal',
+        `Callbacks waiting in the outbox for Temporal, counted up to its limit (${OUTBOX_LIMIT})`,
       ),
       oldestAgeSeconds: meter.createGauge(
         'presence_outbox_oldest_age_seconds',
         'float',
         's',
         'Age of the oldest callback waiting in the outbox',
+      ),
+      expired: meter.createCounter(
+        'presence_outbox_expired',
+        'callbacks',
+        'Callbacks dropped from the outbox, not started, because they were older than the TTL: every id in them would have expired',
+      ),
+      conflicts: meter.createCounter(
+        'presence_outbox_conflicts',
+        'callbacks',
+        'Callbacks dropped from the outbox, not started, because their Idempotency-Key names a callback with other ids in Temporal',
       ),
     },
     objects: {

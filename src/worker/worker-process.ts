@@ -80,6 +80,7 @@ export async function createWorkerProcess(config: Config, deps: WorkerProcessDep
         client.withDeadline(Date.now() + RELAY_START_DEADLINE_MS, () =>
           startCallbackWorkflow(client, config.taskQueue, callback),
         ),
+      ttlSeconds: config.objectTtlSeconds,
       metrics: metrics.outbox,
       logger,
     });

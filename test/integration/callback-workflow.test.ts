@@ -5,8 +5,10 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createHandOut } from '../../src/activities/hand-out';
 import { SightingDispatcher } from '../../src/activities/sighting-dispatcher';
 import { createSightingSignal } from '../../src/activities/sighting-signal';
+import { KEY_REUSED } from '../../src/api/callback-schema';
 import { objectWorkflowId } from '../../src/workflows';
 import { TestStack } from '../support/stack';
+import { recordedCallback } from '../support/recorded-callback';
 import { workflowExists } from '../support/workflow-exists';
 import { answer, startStubObjectService, type StubObjectService } from '../support/stub-object-service';
 
@@ -47,6 +49,41 @@ describe('callback workflows on a real Temporal server', () => {
     const { count } = await stack.client.workflow.count('WorkflowId = "callback-key-repeat-1"');
     assert.equal(count, 1);
     assert.equal(objectService.attempts.get(700), 1, 'one sighting, so one check');
+  });
+
+  it('answers a repeat of an Idempotency-Key with other ids 422, while its callback runs and after, and records nothing of it', async () => {
+    const workflowId = 'callback-key-reused-1';
+    const expectReused = async (objectIds: number[]) => {
+      const response = await postWithKey('reused-1', objectIds);
+      assert.equal(response.status, 422, `ids ${objectIds}`);
+      assert.deepEqual(await response.json(), KEY_REUSED);
+    };
+    const expectRecorded = async (objectIds: number[]) => {
+      const response = await postWithKey('reused-1', objectIds);
+      assert.equal(response.status, 202, `ids ${objectIds}`);
+      assert.deepEqual(await response.json(), { accepted: 2 });
+    };
+    const sentAt = Date.now();
+    // No worker: the callback's workflow runs until one comes.
+    await stack.stopWorker();
+    let recorded;
+    try {
+      await expectRecorded([730, 731]);
+      recorded = await recordedCallback(stack.client, workflowId);
+      assert.deepEqual(recorded.objectIds, [730, 731]);
+      assert.equal((await stack.client.workflow.getHandle(workflowId).describe()).status.name, 'RUNNING');
+      for (const other of [[732], [731, 730], [730, 731, 732]]) await expectReused(other);
+      // The same distinct ids in the same order: the same body.
+      await expectRecorded([730, 731, 730]);
+    } finally {
+      await stack.startWorker();
+    }
+    await stack.client.workflow.getHandle(workflowId).result();
+    await expectReused([732]);
+    await expectRecorded([730, 731]);
+    assert.deepEqual(await recordedCallback(stack.client, workflowId), recorded, 'the first callback, unchanged');
+    await stack.checked(731, sentAt);
+    assert.equal(objectService.attempts.get(732), undefined);
   });
 
   const handOut = (objectTtlSeconds = 30) => {

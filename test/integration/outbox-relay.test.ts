@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { noopMetricMeter } from '@temporalio/common';
+import { noopMetricMeter, type MetricCounter } from '@temporalio/common';
 import { connectDatabase, type Database } from '../../src/db/prisma';
 import { createLogger } from '../../src/logger';
-import { CallbackOutbox } from '../../src/db/callback-outbox';
+import { CallbackOutbox, OUTBOX_LIMIT } from '../../src/db/callback-outbox';
 import { OutboxRelay } from '../../src/callbacks/outbox-relay';
 import { callbackWorkflowId, startCallbackWorkflow } from '../../src/callbacks/workflow-start';
 import type { AcceptedCallback } from '../../src/workflows';
 import { callbackWorkflow } from '../../src/workflows';
-import { createTestDatabase, type TestDatabase } from '../../dev/support/database';
+import { createTestDatabase, withSession, type TestDatabase } from '../../dev/support/database';
+import { recordedCallback } from '../support/recorded-callback';
 import { TestStack } from '../support/stack';
+import { workflowExists } from '../support/workflow-exists';
 import { answer, startStubObjectService, type StubObjectService } from '../support/stub-object-service';
 import { eventually } from '../../dev/support/wait';
 
@@ -40,20 +42,38 @@ describe('the outbox relay, on a real PostgreSQL and Temporal server', () => {
     await objectService?.close();
   });
 
-  const relayOn = (db: Database, start: (callback: AcceptedCallback) => Promise<void>) =>
-    new OutboxRelay({
+  /** A counter that adds up what it is given. */
+  const tally = (): MetricCounter & { total: number } =>
+    Object.assign(noopMetricMeter.createCounter('tally'), {
+      total: 0,
+      add(this: { total: number }, value: number) {
+        this.total += value;
+      },
+    });
+
+  const relayOn = (db: Database, start: (callback: AcceptedCallback) => Promise<void>) => {
+    const counted = { expired: tally(), conflicts: tally() };
+    const relay = new OutboxRelay({
       outbox: new CallbackOutbox(db),
       start,
+      ttlSeconds: 30,
       metrics: {
         callbacks: noopMetricMeter.createGauge('callbacks'),
         oldestAgeSeconds: noopMetricMeter.createGauge('age'),
+        ...counted,
       },
       logger: createLogger('silent', 'relay'),
       pollIntervalMs: 50,
     });
+    return Object.assign(relay, { counted });
+  };
 
-  const waitUntilEmpty = () =>
-    eventually(async () => ((await outbox.state()).callbacks === 0 ? true : undefined), 'the outbox to drain', 60_000);
+  const startInTemporal = (accepted: AcceptedCallback) =>
+    startCallbackWorkflow(stack.client, stack.taskQueue, accepted);
+
+  // Reads one row at most: the drain test counts what is read.
+  const isEmpty = (on: Database) => on.outboxCallback.findFirst().then((row) => (row === null ? true : undefined));
+  const waitUntilEmpty = (on = db) => eventually(() => isEmpty(on), 'the outbox to drain', 60_000);
 
   it('two relays at once start each of 1,000 callbacks once, oldest first per relay', async () => {
     const base = Date.now();
@@ -81,13 +101,15 @@ describe('the outbox relay, on a real PostgreSQL and Temporal server', () => {
   it('records a callback once when the relay stopped between its start and the delete', async () => {
     const callback = { workflowId: callbackWorkflowId(), objectIds: [900], receivedAtMs: Date.now() };
     await outbox.add(callback);
-    const startInTemporal = (accepted: AcceptedCallback) =>
-      startCallbackWorkflow(stack.client, stack.taskQueue, accepted);
     // Started in Temporal, but the row stays, as when a relay dies before its commit.
-    const diesAfterStart = await outbox.relay(10, async (accepted) => {
-      await startInTemporal(accepted);
-      throw new Error('relay died');
-    });
+    const diesAfterStart = await outbox.relay(
+      10,
+      async (accepted) => {
+        await startInTemporal(accepted);
+        throw new Error('relay died');
+      },
+      30,
+    );
     assert.equal(diesAfterStart.started, 0);
     assert.equal((await outbox.state()).callbacks, 1);
 
@@ -101,15 +123,88 @@ describe('the outbox relay, on a real PostgreSQL and Temporal server', () => {
     assert.equal(objectService.attempts.get(900), 1);
   });
 
-  it('records a callback drained after the TTL in Temporal, but hands out nothing of it', async () => {
-    const callback = { workflowId: callbackWorkflowId(), objectIds: [910, 911], receivedAtMs: Date.now() - 31_000 };
-    await outbox.add(callback);
-    const relay = relayOn(db, (accepted) => startCallbackWorkflow(stack.client, stack.taskQueue, accepted));
+  it('drops a callback older than the TTL by the database clock, counts it, and starts nothing of it', async () => {
+    const stale = { workflowId: callbackWorkflowId(), objectIds: [910, 911], receivedAtMs: Date.now() };
+    const fresh = { workflowId: callbackWorkflowId(), objectIds: [912], receivedAtMs: Date.now() };
+    await outbox.add(stale);
+    await outbox.add(fresh);
+    // Aged by the database's own clock, which judges it.
+    await db.$executeRaw`UPDATE callback_outbox SET received_at = clock_timestamp() - interval '31 seconds'
+      WHERE workflow_id = ${stale.workflowId}`;
+    const relay = relayOn(db, startInTemporal);
     relay.start();
     await waitUntilEmpty();
     await relay.stop();
-    const result = await stack.client.workflow.getHandle<typeof callbackWorkflow>(callback.workflowId).result();
-    assert.deepEqual(result, { handedOut: 0, expired: 2 });
+    assert.equal(relay.counted.expired.total, 1);
+    assert.equal(await workflowExists(stack.client, stale.workflowId), false);
+    assert.equal(await workflowExists(stack.client, fresh.workflowId), true);
+    await stack.checked(912, fresh.receivedAtMs);
     assert.equal(objectService.attempts.get(910), undefined);
+  });
+
+  it('drops a callback whose Idempotency-Key names a callback with other ids in Temporal, counts it, and starts the rest', async () => {
+    const first = { workflowId: callbackWorkflowId('relay-conflict'), objectIds: [920], receivedAtMs: Date.now() };
+    await startInTemporal(first);
+    // The same key with another body, taken by the outbox while Temporal was away; a repeat of the
+    // first body too, as when both stores took it.
+    const other = { ...first, objectIds: [921, 920] };
+    const repeat = { workflowId: callbackWorkflowId('relay-repeat'), objectIds: [922], receivedAtMs: Date.now() };
+    await startInTemporal(repeat);
+    await outbox.add(other);
+    await outbox.add(repeat);
+    const relay = relayOn(db, startInTemporal);
+    relay.start();
+    await waitUntilEmpty();
+    await relay.stop();
+    assert.equal(relay.counted.conflicts.total, 1);
+    assert.deepEqual((await recordedCallback(stack.client, first.workflowId)).objectIds, [920]);
+    await stack.checked(920, first.receivedAtMs);
+    assert.equal(objectService.attempts.get(921), undefined);
+  });
+
+  // PostgreSQL counts the rows each scan of a table reads (pg_stat_user_tables, pg_stat_user_indexes).
+  // Draining reads each row's index entry twice at most (once more after its delete), and the gauges
+  // count up to the limit once a second. A relay that counted the table on each pass of 100, or whose
+  // delete the planner turned into a scan of the whole table, would read 20,000 + 19,900 + … rows,
+  // 2 million, to drain 20,000: on a backlog large enough, each pass outlasts the statement timeout
+  // and the outbox never drains.
+  it('drains a backlog reading each row twice at most, and the gauges up to the limit once a second', async (t) => {
+    const backlog = 20_000;
+    // A table of its own: the statistics then count this relay's reads alone.
+    const own = await createTestDatabase();
+    const relayDb = connectDatabase(own.url, 1);
+    try {
+      await withSession(own.url, (session) =>
+        session.query(`INSERT INTO callback_outbox (workflow_id, object_ids, received_at)
+          SELECT 'callback-backlog-' || i, ARRAY[i], now() + i * interval '1 millisecond'
+          FROM generate_series(1, ${backlog}) AS i`),
+      );
+      const started = new Set<string>();
+      const relay = relayOn(relayDb, async ({ workflowId }) => void started.add(workflowId));
+      const drainStartedAt = Date.now();
+      relay.start();
+      await waitUntilEmpty(relayDb);
+      await relay.stop();
+      const drainSeconds = (Date.now() - drainStartedAt) / 1000;
+      // Its backend's counts reach the statistics as it exits.
+      await relayDb.$disconnect();
+      const reads = await withSession(own.url, (session) =>
+        eventually(async () => {
+          const { rows } = await session.query<{ reads: string; deleted: string }>(
+            `SELECT seq_tup_read + (SELECT sum(idx_tup_read) FROM pg_stat_user_indexes AS i WHERE i.relid = t.relid) AS reads,
+               n_tup_del AS deleted
+             FROM pg_stat_user_tables AS t WHERE relname = 'callback_outbox'`,
+          );
+          return Number(rows[0]?.deleted) === backlog ? Number(rows[0]?.reads) : undefined;
+        }, "the relay's statistics"),
+      );
+      assert.equal(started.size, backlog);
+      t.diagnostic(`${reads} rows read to drain ${backlog} in ${drainSeconds} s`);
+      const bound = 3 * backlog + OUTBOX_LIMIT * Math.ceil(drainSeconds + 1);
+      assert.ok(reads <= bound, `${reads} rows read to drain ${backlog} in ${drainSeconds} s, more than ${bound}`);
+    } finally {
+      await relayDb.$disconnect();
+      await own.drop();
+    }
   });
 });

@@ -118,8 +118,9 @@ describe('a callback answered 503 is recorded nowhere, then or later', () => {
     try {
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE callback_outbox IN ACCESS EXCLUSIVE MODE');
-      // Temporal refuses at once, so each insert waits for the lock from receipt to its deadline. The
-      // lock goes 1,050 ms in: the first deadlines pass under it, the later inserts land then.
+      // Temporal refuses at once, so each insert waits for the lock from receipt until PostgreSQL
+      // cancels it, 600 ms later. The lock goes 1,050 ms in: the first inserts are cancelled under it,
+      // the later ones land then.
       const sending = await postEvery(10, 100);
       await sleep(50);
       await locker.query('ROLLBACK');

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { startApiOnTemporal, type ApiOnTemporal } from '../support/api-on-temporal';
+import { KEY_REUSED } from '../../src/api/callback-schema';
 import { ANSWER_DEADLINE_MS } from '../../src/callbacks/outbox-fallback-recorder';
+import { OUTBOX_LIMIT } from '../../src/db/callback-outbox';
 
 describe('callbacks while Temporal is unreachable', () => {
   let system: ApiOnTemporal;
@@ -64,5 +66,33 @@ describe('callbacks while Temporal is unreachable', () => {
     await system.databaseProxy.open();
     assert.equal((await system.postCallback([8])).statusCode, 202);
     assert.equal((await outbox()).length, 3);
+  });
+
+  it('records an Idempotency-Key once in the outbox: the same ids 202 again, other ids 422 and nothing recorded', async () => {
+    const post = async (objectIds: number[]) => {
+      const response = await system.postCallback(objectIds, 'outbox-1');
+      return [response.statusCode, response.json()];
+    };
+    assert.deepEqual(await post([9, 10]), [202, { accepted: 2 }]);
+    assert.deepEqual(await post([9, 10, 9]), [202, { accepted: 2 }]);
+    assert.deepEqual(await post([10, 9]), [422, KEY_REUSED]);
+    assert.deepEqual(await post([11]), [422, KEY_REUSED]);
+    const keyed = await system.db.outboxCallback.findMany({ where: { workflowId: 'callback-key-outbox-1' } });
+    assert.deepEqual(
+      keyed.map(({ objectIds }) => objectIds),
+      [[9, 10]],
+    );
+  });
+
+  it('answers 503 and records nothing once the outbox holds its limit', async () => {
+    await system.db.$executeRaw`INSERT INTO callback_outbox (workflow_id, object_ids, received_at)
+      SELECT 'callback-filler-' || i, ARRAY[i], now()
+      FROM generate_series(1, ${OUTBOX_LIMIT}::integer - (SELECT count(*)::integer FROM callback_outbox)) AS i`;
+    const response = await system.postCallback([12]);
+    assert.equal(response.statusCode, 503);
+    assert.equal(response.json().error, 'unavailable');
+    assert.equal(await system.db.outboxCallback.count(), OUTBOX_LIMIT);
+    // A callback it already holds is still recorded.
+    assert.equal((await system.postCallback([9, 10], 'outbox-1')).statusCode, 202);
   });
 });

@@ -123,7 +123,7 @@ describe('times are instants whatever the zone', () => {
           [callback.receivedAtMs],
         );
         const relayed: AcceptedCallback[] = [];
-        const { started } = await outbox.relay(10, async (handedOut) => void relayed.push(handedOut));
+        const { started } = await outbox.relay(10, async (handedOut) => void relayed.push(handedOut), TTL_SECONDS);
         assert.equal(started, 1);
         assert.deepEqual(relayed, [callback]);
       });

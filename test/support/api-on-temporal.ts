@@ -20,7 +20,7 @@ export interface ApiOnTemporal {
   databaseProxy: TcpProxy;
   /** The database straight, not through the proxy. */
   db: Database;
-  postCallback(objectIds: number[]): Promise<LightMyRequestResponse>;
+  postCallback(objectIds: number[], idempotencyKey?: string): Promise<LightMyRequestResponse>;
   stop(): Promise<void>;
 }
 
@@ -50,11 +50,14 @@ export async function startApiOnTemporal(taskQueue: string): Promise<ApiOnTempor
     database,
     databaseProxy,
     db,
-    postCallback: (objectIds) =>
+    postCallback: (objectIds, idempotencyKey) =>
       api.inject({
         method: 'POST',
         url: '/callback',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+        },
         payload: { object_ids: objectIds },
       }),
     stop: async () => {

@@ -104,6 +104,35 @@ describe('callback API', () => {
     assert.equal(keyed, 'callback-key-sender-42');
   });
 
+  it('answers a repeat of an Idempotency-Key 202 for the same distinct ids, 422 for others, and records it once', async () => {
+    const postWithKey = (objectIds: number[]) =>
+      app.inject({
+        method: 'POST',
+        url: '/callback',
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'sender-43' },
+        payload: { object_ids: objectIds },
+      });
+    for (const objectIds of [
+      [1, 2],
+      [1, 2, 1],
+    ]) {
+      const response = await postWithKey(objectIds);
+      assert.deepEqual([response.statusCode, response.json()], [202, { accepted: 2 }]);
+    }
+    for (const objectIds of [[2, 1], [1], [1, 2, 3]]) {
+      const response = await postWithKey(objectIds);
+      assert.equal(response.statusCode, 422, `ids ${objectIds}`);
+      assert.deepEqual(response.json(), {
+        error: 'idempotency_key_reused',
+        message: 'the Idempotency-Key names a callback with other object_ids; nothing in this one was recorded',
+      });
+    }
+    assert.deepEqual(
+      recorder.calls.map(({ workflowId, objectIds }) => [workflowId, objectIds]),
+      [['callback-key-sender-43', [1, 2]]],
+    );
+  });
+
   it('rejects an Idempotency-Key that cannot name a workflow, and records nothing', async () => {
     for (const key of ['', 'with space', 'quote"d', 'x'.repeat(201)]) {
       const response = await app.inject({
@@ -157,6 +186,9 @@ describe('callback API', () => {
   it('serves Prometheus metrics: callbacks by outcome and reason, ids recorded, latency', async () => {
     await post('{"object_ids": [1, 2, 2]}');
     await post('{"object_ids": [-1]}');
+    const keyed = { 'content-type': 'application/json', 'idempotency-key': 'metrics-1' };
+    await app.inject({ method: 'POST', url: '/callback', headers: keyed, payload: { object_ids: [4] } });
+    await app.inject({ method: 'POST', url: '/callback', headers: keyed, payload: { object_ids: [5] } });
     recorder.available = false;
     await post('{"object_ids": [3]}');
     const response = await app.inject({ method: 'GET', url: '/metrics' });
@@ -165,6 +197,7 @@ describe('callback API', () => {
     const text = response.body;
     assert.match(text, /presence_callbacks_total\{outcome="accepted",reason=""\} [1-9]/);
     assert.match(text, /presence_callbacks_total\{outcome="rejected",reason="invalid_body"\} [1-9]/);
+    assert.match(text, /presence_callbacks_total\{outcome="rejected",reason="idempotency_key_reused"\} [1-9]/);
     assert.match(text, /presence_callbacks_total\{outcome="unavailable",reason="unavailable"\} [1-9]/);
     assert.match(text, /presence_callback_ids_recorded_total [1-9]/);
     assert.match(text, /presence_callback_duration_seconds_bucket\{le="0.1",outcome="accepted"\} [1-9]/);
@@ -180,7 +213,7 @@ describe('callback API', () => {
     const body = callback.requestBody.content['application/json'].schema;
     assert.deepEqual(body.required, ['object_ids']);
     assert.equal(body.properties.object_ids.items.maximum, MAX_OBJECT_ID);
-    for (const status of ['202', '400', '401', '413', '415', '503']) {
+    for (const status of ['202', '400', '401', '413', '415', '422', '503']) {
       const documented = callback.responses[status];
       assert.ok(documented?.description && !/default response/i.test(documented.description), `${status} is described`);
       assert.ok(documented.content['application/json'].schema.example, `${status} has an example`);

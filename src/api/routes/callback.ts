@@ -1,7 +1,12 @@
 import type { FastifyPluginAsyncJsonSchemaToTs } from '@fastify/type-provider-json-schema-to-ts';
 import { callbackWorkflowId } from '../../callbacks/workflow-start';
-import { OutcomeUnknownError, RecorderUnavailableError, type CallbackRecorder } from '../../callbacks/recorder';
-import { callbackRouteSchema, UNAVAILABLE } from '../callback-schema';
+import {
+  IdempotencyConflictError,
+  OutcomeUnknownError,
+  RecorderUnavailableError,
+  type CallbackRecorder,
+} from '../../callbacks/recorder';
+import { callbackRouteSchema, KEY_REUSED, UNAVAILABLE } from '../callback-schema';
 import callbackAuth from '../plugins/callback-auth';
 
 export interface CallbackRoutesOptions {
@@ -42,6 +47,14 @@ const callbackRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: CallbackRoutes
             reply.hijack();
             reply.raw.destroy();
             return reply;
+          }
+          if (error instanceof IdempotencyConflictError) {
+            request.log.warn(
+              { err: error, ids: objectIds.length },
+              'callback not recorded: its Idempotency-Key is taken',
+            );
+            request.errorCode = KEY_REUSED.error;
+            return reply.code(422).send(KEY_REUSED);
           }
           if (!(error instanceof RecorderUnavailableError)) throw error;
           request.log.warn({ err: error, ids: objectIds.length }, 'callback not recorded');
