@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { bool, cleanEnv, host, makeValidator, port, str, url, type CleanedEnv } from 'envalid';
 import { OBJECT_SERVICE_TIMEOUT_MS } from './activities/object-service';
+import { MAX_WAITING } from './activities/sighting-dispatcher';
 import { ConfigError } from './config-error';
 import { EMBEDDED_DATABASE_URL, EMBEDDED_TEMPORAL_ADDRESS, loadDotEnv } from './defaults';
 import { loadTemporalSettings } from './temporal/connection-settings';
@@ -65,6 +66,10 @@ const specification = {
     default: 200,
     desc: 'Status requests one worker sends the object service at once',
   }),
+  HAND_OUT_MAX_WAITING: positiveInteger({
+    default: MAX_WAITING,
+    desc: "Sightings one worker's hand-outs hold in memory at once; more wait in Temporal",
+  }),
 };
 
 /**
@@ -126,6 +131,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env) {
     workerHealthPort: env.WORKER_HEALTH_PORT,
     /** Per worker: N workers send the object service at most N times this many requests at once. */
     objectServiceMaxConcurrency: env.OBJECT_SERVICE_MAX_CONCURRENCY,
+    handOutMaxWaiting: env.HAND_OUT_MAX_WAITING,
   };
 }
 

@@ -58,6 +58,7 @@ export async function createTemporalWorkers(
     onCoalesced: (count) => metrics.handOut.coalesced.add(count),
     // The workflow would not check sooner anyway; its own bound holds with any number of workers.
     restMs: interval && signalRestMs(interval),
+    maxWaiting: config.handOutMaxWaiting,
   });
   const { deleteStaleObjects, ...checkActivities } = createObjectActivities({
     objectService,

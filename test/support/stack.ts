@@ -14,6 +14,8 @@ export interface StackOptions {
   objectServiceUrl: string;
   objectTtlSeconds?: number;
   maxConcurrentChecks?: number;
+  /** HAND_OUT_MAX_WAITING of the worker. */
+  handOutMaxWaiting?: number;
   dbFilename?: string;
   /** Serves the Temporal Web UI on this port; none when unset. */
   uiPort?: number;
@@ -75,6 +77,7 @@ export class TestStack {
       OBJECT_SERVICE_URL: this.options.objectServiceUrl,
       OBJECT_TTL_SECONDS: String(this.options.objectTtlSeconds ?? 30),
       OBJECT_SERVICE_MAX_CONCURRENCY: String(this.options.maxConcurrentChecks ?? 200),
+      ...(this.options.handOutMaxWaiting && { HAND_OUT_MAX_WAITING: String(this.options.handOutMaxWaiting) }),
       WORKER_HEALTH_PORT: String(await freePort()),
       LOG_LEVEL: 'error',
     });

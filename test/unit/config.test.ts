@@ -43,6 +43,7 @@ describe('configuration', () => {
       workerMetricsPort: 9464,
       workerHealthPort: 9465,
       objectServiceMaxConcurrency: 200,
+      handOutMaxWaiting: 100_000,
       minCheckIntervalSeconds: 0,
     });
     assert.equal(databaseUrlOf(config), EMBEDDED_DATABASE_URL);
@@ -67,6 +68,7 @@ describe('configuration', () => {
       WORKER_METRICS_PORT: '9465',
       WORKER_HEALTH_PORT: '9466',
       OBJECT_SERVICE_MAX_CONCURRENCY: '50',
+      HAND_OUT_MAX_WAITING: '5000',
     });
     assert.equal(config.port, 8080);
     assert.equal(config.host, '0.0.0.0');
@@ -85,6 +87,7 @@ describe('configuration', () => {
     assert.equal(config.workerMetricsPort, 9465);
     assert.equal(config.workerHealthPort, 9466);
     assert.equal(config.objectServiceMaxConcurrency, 50);
+    assert.equal(config.handOutMaxWaiting, 5_000);
   });
 
   it('.env.example holds the defaults', () => {
@@ -124,6 +127,7 @@ describe('configuration', () => {
     ['LOG_LEVEL', 'loud'],
     ['LOG_FORMAT', 'xml'],
     ['OBJECT_SERVICE_MAX_CONCURRENCY', '0'],
+    ['HAND_OUT_MAX_WAITING', '0'],
     ['WORKER_METRICS_PORT', 'metrics'],
     ['WORKER_HEALTH_PORT', '0'],
     ['ALLOW_UNAUTHENTICATED_CALLBACKS', 'maybe'],
