@@ -2,7 +2,7 @@ import { rowCheckedBySeconds, type Config } from '../config';
 import { CLOCK_SKEW_MS, nextCheckAtMs, type CheckInterval } from '../workflows';
 
 /** A signal sent before its workflow's next check is due would wait there on a timer, a billed action. */
-const CHECK_START_SLACK_MS = 1_000;
+export const CHECK_START_SLACK_MS = 1_000;
 
 /**
  * MIN_CHECK_INTERVAL_SECONDS, and the row age at which a still-sighted object is checked before it
@@ -19,8 +19,8 @@ export function checkInterval(config: Config): CheckInterval | undefined {
 
 /** How long after a signal with this receipt time its workflow checks again (its check starts just after the signal). */
 export const signalRestMs =
-  (interval: CheckInterval) =>
+  (interval: CheckInterval, clock: () => number = Date.now) =>
   (receivedAtMs: number): number => {
-    const now = Date.now();
+    const now = clock();
     return nextCheckAtMs(interval, now + CHECK_START_SLACK_MS, receivedAtMs) - now;
   };

@@ -1,14 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config';
-import { checkInterval, signalRestMs } from '../../src/worker/check-interval';
+import { CHECK_START_SLACK_MS, checkInterval, signalRestMs } from '../../src/worker/check-interval';
 
 describe('check interval', () => {
-  it("rests an id until its workflow's next check is due: the interval and a second, or sooner if its row would lapse", () => {
-    const restMs = signalRestMs({ minMs: 20_000, maxRowAgeMs: 22_000 });
-    const now = Date.now();
-    assert.ok(Math.abs(restMs(now) - 21_000) < 50, 'a fresh sighting: the interval and a second');
-    assert.ok(Math.abs(restMs(now - 4_000) - 18_000) < 50, 'a sighting 4 s old: its row would lapse first');
+  it("rests an id until its workflow's next check is due: the interval and the check's start, or sooner if its row would lapse", () => {
+    // A clock that stands still: each rest is then exact.
+    const now = Date.UTC(2026, 0, 1);
+    const restMs = signalRestMs({ minMs: 20_000, maxRowAgeMs: 22_000 }, () => now);
+    // Checks start at least the interval apart (docs/contract.md §3), counted from the check this
+    // signal brings, which starts within CHECK_START_SLACK_MS of it.
+    assert.equal(restMs(now), 20_000 + CHECK_START_SLACK_MS, 'a fresh sighting');
+    // Its row would lapse 22 s after the receipt, 18 s from now: sooner than the interval.
+    assert.equal(restMs(now - 4_000), 18_000, 'a sighting 4 s old');
   });
 
   it("checks a sighted object's row before it could lapse by any of the clocks up to 2 s apart", () => {
