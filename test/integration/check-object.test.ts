@@ -27,6 +27,8 @@ describe('checkObject on PostgreSQL, with an object service over HTTP', () => {
    * unless it gives another status.
    */
   const duringRequest = new Map<number, (attempt: number) => void | number | Promise<void | number>>();
+  /** Ids the object service reports offline. */
+  const offline = new Set<number>();
 
   before(async () => {
     database = await createTestDatabase();
@@ -34,7 +36,7 @@ describe('checkObject on PostgreSQL, with an object service over HTTP', () => {
     objectService = await startStubObjectService((id, attempt, response) => {
       void Promise.resolve(duringRequest.get(id)?.(attempt)).then((status) => {
         if (status) answer(response, status, 'object service unavailable');
-        else answer(response, 200, { id, online: true });
+        else answer(response, 200, { id, online: !offline.has(id) });
       });
     });
   });
@@ -109,6 +111,15 @@ describe('checkObject on PostgreSQL, with an object service over HTTP', () => {
     assert.equal(await outcomeOf(79, t0), 'recorded');
     assert.equal(await outcomeOf(79, t0 - 1_000), 'already-newer');
     assert.equal(await lastSeen(79), t0);
+  });
+
+  it('leaves the row alone when a newer sighting is answered offline', async () => {
+    const seenAt = Date.now() - 1_000;
+    assert.equal(await outcomeOf(81, seenAt), 'recorded');
+    offline.add(81);
+    assert.equal(await outcomeOf(81, seenAt + 500), 'offline');
+    assert.equal(objectService.attempts.get(81), 2, 'the newer sighting was asked about');
+    assert.equal(await lastSeen(81), seenAt);
   });
 
   it('fails retryably on a 5xx, and for good when the object service rejects the id', async () => {
