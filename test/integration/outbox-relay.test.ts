@@ -75,18 +75,25 @@ describe('the outbox relay, on a real PostgreSQL and Temporal server', () => {
   const isEmpty = (on: Database) => on.outboxCallback.findFirst().then((row) => (row === null ? true : undefined));
   const waitUntilEmpty = (on = db) => eventually(() => isEmpty(on), 'the outbox to drain', 60_000);
 
-  it('two relays at once start each of 1,000 callbacks once, oldest first per relay', async () => {
+  it('two relays at once start each of 1,000 callbacks once, oldest first per relay', async (t) => {
     const base = Date.now();
+    // Inserted in another order than their receipt times (i × 7 mod 1,000 takes each of 0 to 999
+    // once): a relay that took rows in the table's own order would not start them oldest first.
+    const receivedAt = (i: number) => base + ((i * 7) % 1_000);
     for (let i = 0; i < 1_000; i += 1) {
-      await outbox.add({ workflowId: `callback-relay-${i}`, objectIds: [i], receivedAtMs: base + i });
+      await outbox.add({ workflowId: `callback-relay-${i}`, objectIds: [i], receivedAtMs: receivedAt(i) });
     }
     const starts = new Map<string, number>();
-    const countingStart = async ({ workflowId }: AcceptedCallback) => {
-      await sleep(1);
-      starts.set(workflowId, (starts.get(workflowId) ?? 0) + 1);
-    };
     const databases = [connectDatabase(database.url, 2), connectDatabase(database.url, 2)];
-    const relays = databases.map((db) => relayOn(db, countingStart));
+    // Each relay's starts, in the order it makes them.
+    const startOrders = databases.map(() => [] as number[]);
+    const relays = databases.map((db, index) =>
+      relayOn(db, async ({ workflowId, receivedAtMs }) => {
+        startOrders[index]?.push(receivedAtMs);
+        await sleep(1);
+        starts.set(workflowId, (starts.get(workflowId) ?? 0) + 1);
+      }),
+    );
     for (const relay of relays) relay.start();
     try {
       await waitUntilEmpty();
@@ -96,6 +103,15 @@ describe('the outbox relay, on a real PostgreSQL and Temporal server', () => {
     }
     assert.equal(starts.size, 1_000);
     assert.deepEqual([...new Set(starts.values())], [1], 'no callback started twice');
+    t.diagnostic(`starts per relay: ${startOrders.map((order) => order.length)}`);
+    for (const [index, order] of startOrders.entries()) {
+      assert.ok(order.length > 0, `relay ${index} started callbacks too`);
+      assert.deepEqual(
+        order,
+        [...order].sort((a, b) => a - b),
+        `relay ${index} starts the oldest first`,
+      );
+    }
   });
 
   it('records a callback once when the relay stopped between its start and the delete', async () => {
