@@ -93,10 +93,13 @@ export class TestStack {
     this.worker = undefined;
   }
 
-  async postCallback(objectIds: unknown[]): Promise<{ status: number; body: unknown }> {
+  async postCallback(objectIds: unknown[], idempotencyKey?: string): Promise<{ status: number; body: unknown }> {
     const response = await fetch(this.callbackUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+      },
       body: JSON.stringify({ object_ids: objectIds }),
     });
     return { status: response.status, body: await response.json() };
@@ -130,6 +133,14 @@ export class TestStack {
       `TaskQueue = "${this.taskQueue}" AND ExecutionStatus = "Running"`,
     );
     return count;
+  }
+
+  /** The ids of the workflows of this stack's task queue that the visibility list shows started at or after `since`. */
+  async workflowsStartedSince(since: Date): Promise<string[]> {
+    const ids: string[] = [];
+    const query = `TaskQueue = "${this.taskQueue}" AND StartTime >= "${since.toISOString()}"`;
+    for await (const { workflowId } of this.client.workflow.list({ query })) ids.push(workflowId);
+    return ids.sort();
   }
 
   async stop(): Promise<void> {
