@@ -8,8 +8,8 @@ export interface DriverTotals {
   acceptedIds: Set<number>;
   /** Ids of every callback answered with an error status: none of them may be recorded. */
   refusedIds: Set<number>;
-  /** Every answer, in order of sending: when it was sent and what came back (status 0: no answer). */
-  answers: Array<{ sentAt: number; status: number }>;
+  /** Every answer, in order of sending: when it was sent, when it came back, and what (status 0: no answer). */
+  answers: Array<{ sentAt: number; answeredAt: number; status: number }>;
 }
 
 /**
@@ -25,6 +25,8 @@ export class CallbackDriver {
     refusedIds: new Set(),
     answers: [],
   };
+  /** Callbacks posted so far, answered or not. */
+  posted = 0;
   private nextId: number;
   private timer?: NodeJS.Timeout;
   private readonly inFlight = new Set<Promise<void>>();
@@ -50,9 +52,10 @@ export class CallbackDriver {
   private sendOne(): void {
     const ids = Array.from({ length: this.idsPerCallback }, () => this.nextId++);
     const sentAt = Date.now();
+    this.posted += 1;
     const sending = sendCallback(this.callbackUrl(), ids).then((result) => {
       this.totals.sent += ids.length;
-      this.totals.answers.push({ sentAt, status: result.status ?? 0 });
+      this.totals.answers.push({ sentAt, answeredAt: Date.now(), status: result.status ?? 0 });
       if (result.ok) {
         this.totals.accepted += ids.length;
         for (const id of ids) this.totals.acceptedIds.add(id);

@@ -39,6 +39,11 @@ export class PartProcess {
     return started;
   }
 
+  /** How many of the lines it has printed match `pattern`. */
+  printed(pattern: RegExp): number {
+    return this.lines.filter((line) => pattern.test(line)).length;
+  }
+
   output(): string {
     return this.lines.slice(-30).join('\n');
   }
