@@ -7,8 +7,12 @@ import { eventually } from '../../dev/support/wait';
 
 const BURST_IDS = 10_000;
 const CAP = 25;
+/** The worker's room for waiting sightings: the burst goes alone, each later hand-out below waits whole for room. */
+const ROOM = 200;
+const CALLBACKS = 4;
+const IDS_PER_CALLBACK = 150;
 
-describe('a burst of 10,000 distinct ids', () => {
+describe('bursts of distinct ids', () => {
   let objectService: FakeObjectService;
   let stack: TestStack;
   before(async () => {
@@ -18,6 +22,7 @@ describe('a burst of 10,000 distinct ids', () => {
       objectServiceUrl: objectService.url,
       maxConcurrentChecks: CAP,
       objectTtlSeconds: 3_600,
+      handOutMaxWaiting: ROOM,
     });
   });
   after(async () => {
@@ -45,5 +50,24 @@ describe('a burst of 10,000 distinct ids', () => {
     assert.ok(objectService.stats.peakInFlight <= CAP, `peak ${objectService.stats.peakInFlight} > ${CAP}`);
     assert.ok(objectService.stats.peakInFlight >= CAP / 2, 'the cap, not something else, limited the concurrency');
     assert.ok(objectService.stats.requests >= BURST_IDS);
+  });
+
+  it(`delivers every id of ${CALLBACKS} callbacks of ${IDS_PER_CALLBACK} distinct ids at once through a room of ${ROOM}`, async () => {
+    const ids = Array.from({ length: CALLBACKS * IDS_PER_CALLBACK }, (_, i) => 2_000_000 + i);
+    const answers = await Promise.all(
+      Array.from({ length: CALLBACKS }, (_, c) =>
+        sendCallback(stack.callbackUrl, ids.slice(c * IDS_PER_CALLBACK, (c + 1) * IDS_PER_CALLBACK), 5_000),
+      ),
+    );
+    assert.deepEqual(
+      answers.map(({ status }) => status),
+      Array.from({ length: CALLBACKS }, () => 202),
+    );
+    await eventually(
+      async () =>
+        (await stack.db.trackedObject.count({ where: { id: { gte: ids[0]! } } })) === ids.length ? true : undefined,
+      'every id to have a row',
+      240_000,
+    );
   });
 });
