@@ -2,7 +2,7 @@ import path from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { defineConfig } from 'prisma/config';
 import { EMBEDDED_DATABASE_URL, loadDotEnv } from './src/defaults';
-import { utcSessions } from './src/db/utc-sessions';
+import { utcConnections } from './src/db/utc-connections';
 
 // Version pins (package.json), verified together on machines without binary downloads:
 // - prisma / @prisma/client 6.19.3: the last line whose CLI runs migrations in the "js" engine
@@ -27,5 +27,5 @@ export default defineConfig({
   experimental: { adapter: true },
   schema: path.join('prisma', 'schema.prisma'),
   migrations: { path: path.join('prisma', 'migrations') },
-  adapter: async () => new PrismaPg(utcSessions(databaseUrl())),
+  adapter: async () => new PrismaPg(utcConnections(databaseUrl())),
 });

@@ -1,7 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { withinDeadline } from '../deadline';
 import { PrismaClient } from '../generated/prisma/client';
-import { utcSessions } from './utc-sessions';
+import { utcConnections } from './utc-connections';
 
 export type Database = PrismaClient;
 
@@ -19,7 +19,7 @@ export function connectDatabase(
 ): Database {
   return new PrismaClient({
     adapter: new PrismaPg({
-      ...utcSessions(databaseUrl),
+      ...utcConnections(databaseUrl),
       max: poolSize,
       connectionTimeoutMillis: 5_000,
       statement_timeout: statementTimeoutMs,

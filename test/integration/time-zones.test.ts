@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import { CallbackOutbox } from '../../src/db/callback-outbox';
 import { ObjectsRepository } from '../../src/db/objects-repository';
 import { connectDatabase, type Database } from '../../src/db/prisma';
-import { utcSessions } from '../../src/db/utc-sessions';
+import { utcConnections } from '../../src/db/utc-connections';
 import type { AcceptedCallback } from '../../src/workflows';
 import { ADMIN_URL, createTestDatabase, withSession, type TestDatabase } from '../../dev/support/database';
 
@@ -131,7 +131,7 @@ describe('times are instants whatever the zone', () => {
   }
 });
 
-describe('utcSessions', () => {
+describe('utcConnections', () => {
   /** A URL with options of its own, as a deployment may give: session settings, so any database will do. */
   const urlWithSearchPath = (): string => {
     const url = new URL(ADMIN_URL);
@@ -140,7 +140,7 @@ describe('utcSessions', () => {
   };
 
   it("keeps the URL's options and runs the session in UTC, with pg", async () => {
-    const client = new Client(utcSessions(urlWithSearchPath()));
+    const client = new Client(utcConnections(urlWithSearchPath()));
     await client.connect();
     try {
       const { rows } = await client.query<{ search_path: string; zone: string }>(
