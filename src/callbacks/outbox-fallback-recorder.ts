@@ -17,10 +17,7 @@ import { TemporalCallbackRecorder } from './temporal-recorder';
 export interface OutboxFallbackOptions {
   /** How long Temporal alone gets before the outbox is tried as well. */
   temporalWaitMs: number;
-  /**
-   * How long an attempt's writes run: the start's gRPC deadline, and for the insert, which starts
-   * once `temporalWaitMs` is over, what is left must be the statement timeout of the outbox's pool.
-   */
+  /** How long an attempt's writes run (the insert's share is the outbox pool's statement timeout). */
   deadlineMs: number;
   /** How long past that a callback whose outcome is unknown is recorded again, before it gets no answer. */
   keepAskingMs: number;
@@ -28,9 +25,7 @@ export interface OutboxFallbackOptions {
   maxHeld: number;
 }
 
-// Whichever store records the callback first acknowledges it. Both may end up with it: the workflow
-// id chosen at receipt makes the second start a no-op. A store that finds another callback under the
-// id refuses it (IdempotencyConflictError), but the outbox knows only the callbacks it holds.
+// Whichever store records the callback first acknowledges it; the workflow id chosen at receipt makes a second start a no-op.
 export class OutboxFallbackRecorder implements CallbackRecorder {
   private held = 0;
 
@@ -58,12 +53,7 @@ export class OutboxFallbackRecorder implements CallbackRecorder {
     return this.temporal.isReachable();
   }
 
-  /**
-   * Records the callback again until a store says it has it: both writes are idempotent under its
-   * workflow id, so a repeat that succeeds means recorded, whatever the first attempt did. Their
-   * refusals, conflicts included, say nothing of the first attempt, which may still land: no 503 or
-   * 422 from here.
-   */
+  /** Both writes are idempotent, so a repeat that succeeds means recorded; its refusals say nothing of the first. */
   private async askAgain(callback: AcceptedCallback, unknown: OutcomeUnknownError): Promise<string> {
     const giveUpAtMs = Date.now() + this.options.keepAskingMs;
     let lastFailure = '';
@@ -85,8 +75,7 @@ export class OutboxFallbackRecorder implements CallbackRecorder {
   /** One try of both stores, their writes over `deadlineMs` after it starts; rejects with what their failures allow to say. */
   private async attempt(callback: AcceptedCallback): Promise<string> {
     const inTemporal = this.temporal.record(callback, Date.now() + this.options.deadlineMs);
-    // Settled or not, the race only decides whether the outbox is needed: not once Temporal has the
-    // callback, or holds another under its id.
+    // The race only decides whether the outbox is needed.
     const settledInTime = await withinDeadline(inTemporal, this.options.temporalWaitMs, 'Temporal').then(
       () => true,
       (error: unknown) => error instanceof IdempotencyConflictError,
@@ -118,13 +107,11 @@ export class OutboxFallbackRecorder implements CallbackRecorder {
 export const TEMPORAL_WAIT_MS = 300;
 // Before the sender's 1 s timeout.
 export const ANSWER_DEADLINE_MS = 900;
-// What an outbox insert gets, as it starts once Temporal's wait is over: the statement timeout of
-// the API's pool, whose only other statement is the readiness probe's.
+// The API pool's statement timeout: what is left for an insert after Temporal's wait.
 export const OUTBOX_STATEMENT_TIMEOUT_MS = ANSWER_DEADLINE_MS - TEMPORAL_WAIT_MS;
-// The sender has given up by then: asking on turns an unknown outcome into a recorded callback and a
-// true log line, and ends well before Node cuts the idle connection (10 s) or a stop's grace runs out.
+// Well before Node cuts the idle connection (10 s) or a stop's grace runs out.
 export const KEEP_ASKING_MS = 5_000;
-// A bound on what is held in memory (100 bodies of at most 256 KiB) when a flood meets such an outage.
+// At most 100 bodies of 256 KiB held when a flood meets such an outage.
 export const MAX_HELD_CALLBACKS = 100;
 
 /** `db` must be a pool with a statement timeout of OUTBOX_STATEMENT_TIMEOUT_MS. */

@@ -1,16 +1,8 @@
 import type { AcceptedCallback } from '../workflows';
 
-/**
- * A callback is acknowledged only after `record` resolves, and refused only after
- * RecorderUnavailableError or IdempotencyConflictError.
- */
+/** A callback is acknowledged only after `record` resolves. */
 export interface CallbackRecorder {
-  /**
-   * Resolves with the store's name once recorded (or already, under that id, with the same ids).
-   * Rejects with RecorderUnavailableError when no store has it and none can record it later, with
-   * IdempotencyConflictError when its workflow id holds another callback and no store can record it
-   * later, or with OutcomeUnknownError when one may have it, or may still record it.
-   */
+  /** Resolves with the store's name; rejects with one of the errors below, each saying what an answer may claim. */
   record(callback: AcceptedCallback): Promise<string>;
   /** Whether the recorder's first choice of store answers. */
   isReachable(): Promise<boolean>;
@@ -26,10 +18,7 @@ export class OutcomeUnknownError extends Error {
   override name = 'OutcomeUnknownError';
 }
 
-/**
- * The callback's workflow id holds a callback with other ids: its Idempotency-Key was used for another
- * body. The store did not record this one, and cannot under that id.
- */
+/** Its Idempotency-Key names a callback with other ids: this one is not recorded, and cannot be. */
 export class IdempotencyConflictError extends Error {
   override name = 'IdempotencyConflictError';
 }
@@ -42,11 +31,7 @@ export function ensureSameCallback({ workflowId, objectIds }: AcceptedCallback, 
   );
 }
 
-/**
- * Resolves with `store` once `write` has recorded the callback. A failure becomes
- * RecorderUnavailableError only when `surelyNotRecorded` says nothing of the write can land later;
- * an IdempotencyConflictError stays as it is.
- */
+/** A failed write is a refusal only when `surelyNotRecorded` says it cannot land later. */
 export async function recordIn(
   store: string,
   write: Promise<unknown>,

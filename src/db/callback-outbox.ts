@@ -2,11 +2,7 @@ import { Prisma } from '../generated/prisma/client';
 import type { Database } from './prisma';
 import type { AcceptedCallback } from '../workflows';
 
-/**
- * Callbacks the outbox holds at most; past it, it adds none (inserts running at once may each take
- * the last room). At the sender's pace (a callback every 5 s) that is 14 hours of Temporal away, and
- * a body of at most 256 KiB keeps it under 2.5 GiB.
- */
+/** 14 hours of outage at the sender's pace, at most 2.5 GiB of bodies. */
 export const OUTBOX_LIMIT = 10_000;
 
 /** Counts the waiting callbacks up to the limit, never the whole table. */
@@ -14,15 +10,12 @@ const waitingUpToTheLimit = Prisma.sql`
   SELECT count(*)::integer AS waiting FROM (SELECT FROM callback_outbox LIMIT ${OUTBOX_LIMIT}::integer) AS taken`;
 
 export interface OutboxState {
-  /** At most OUTBOX_LIMIT. */
   callbacks: number;
   oldestReceivedAt?: Date;
 }
 
 export interface RelayPass {
-  /** Callbacks that `start` took (it resolved), their rows deleted. */
   started: number;
-  /** Callbacks older than the TTL, deleted without a start. */
   expired: number;
   /** The first start that failed: its row stays for a later pass. */
   failure?: unknown;
@@ -41,11 +34,7 @@ export class NotAddedError extends Error {
   override name = 'NotAddedError';
 }
 
-/**
- * Whether PostgreSQL answered the insert with an error, which it does only for a transaction that did
- * not commit, or no connection was made, so nothing was sent. A connection lost after sending leaves
- * the commit unknown.
- */
+/** PostgreSQL errs only on what did not commit; a connection lost after sending leaves it unknown. */
 function nothingCommitted(error: unknown): boolean {
   const cause = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } } }).meta
     ?.driverAdapterError?.cause;
@@ -57,11 +46,8 @@ export class CallbackOutbox {
   constructor(private readonly db: Database) {}
 
   /**
-   * Adds the callback unless one waits under its workflow id already, and resolves with the ids that
-   * wait under it: the callback's own, or those of the one found. Throws NotAddedError when it is not
-   * added and cannot be any more (the outbox is full, PostgreSQL refused or cancelled the insert), any
-   * other error when the outcome is unknown. Nothing cancels it but the pool's statement timeout: the
-   * API's pool gives it the time left before its answer is due.
+   * Resolves with the ids waiting under the callback's workflow id (its own once added). NotAddedError:
+   * not added and cannot be later; any other error: unknown.
    */
   async add(callback: AcceptedCallback): Promise<number[]> {
     try {
@@ -75,11 +61,7 @@ export class CallbackOutbox {
     }
   }
 
-  /**
-   * One statement, so one implicit transaction that PostgreSQL's statement timeout covers and ends
-   * with. No interactive transaction: Prisma's loses its pool connection when the connection breaks
-   * during one. Resolves with undefined when a concurrent insert under the id won.
-   */
+  /** One statement, which the pool's statement timeout cancels whole; undefined when a concurrent insert won. */
   private async insertUnlessWaiting({ workflowId, objectIds, receivedAtMs }: AcceptedCallback) {
     const [row] = await this.db.$queryRaw<Array<{ added: number[] | null; waiting: number[] | null; room: boolean }>>`
       WITH waiting AS (
@@ -103,11 +85,8 @@ export class CallbackOutbox {
   }
 
   /**
-   * Takes up to `limit` of the oldest callbacks no other relay holds, in the order of the
-   * `received_at` index: the pass reads only those rows. Deletes those older than `ttlSeconds` by the
-   * database's clock and starts the others, deleting each that started.
-   * Rows stay locked until the delete commits: concurrent relays take different rows, and a relay that
-   * dies leaves its rows to the next, whose starts under the same workflow ids are no-ops.
+   * Starts the oldest callbacks no other relay holds, reading only those rows, and deletes them (the
+   * expired without a start); a relay that dies leaves its locked rows to the next.
    */
   async relay(
     limit: number,
@@ -128,8 +107,7 @@ export class CallbackOutbox {
           ),
         );
         const started = waiting.filter((_, i) => outcomes[i]?.status === 'fulfilled');
-        // By their row addresses, which hold while the rows are locked: the delete reads only them,
-        // where a list of workflow ids lets the planner scan a table it deems small whole, every pass.
+        // By address, so the delete reads only these rows: by workflow id the planner scanned the table.
         const done = [...expired, ...started].map((row) => row.ctid);
         if (done.length > 0)
           await transaction.$executeRaw`DELETE FROM callback_outbox WHERE ctid = ANY(${done}::tid[])`;
@@ -142,7 +120,7 @@ export class CallbackOutbox {
     );
   }
 
-  /** What the gauges show: the waiting callbacks counted up to the limit, and the oldest by the index. */
+  /** For the gauges: waiting callbacks counted up to the limit, and the oldest. */
   async state(): Promise<OutboxState> {
     const [row] = await this.db.$queryRaw<Array<{ callbacks: number; oldest: Date | null }>>`
       SELECT (${waitingUpToTheLimit}) AS callbacks,
