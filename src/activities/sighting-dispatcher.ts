@@ -9,11 +9,7 @@ export interface SightingDispatcherOptions {
   onCoalesced?: (count: number) => void;
   /** How long after delivering this receipt time the id's next signal waits; unset, it waits only its turn. */
   restMs?: (receivedAtMs: number) => number;
-  /**
-   * Sightings waiting in the lines at once, across hand-outs (default MAX_WAITING): a hand-out
-   * that would pass it waits whole, in order, until there is room, so that a flood costs memory
-   * per hand-out, not per id.
-   */
+  /** Sightings in the lines at once (default MAX_WAITING): a hand-out that would pass it waits whole, in order. */
   maxWaiting?: number;
 }
 
@@ -58,15 +54,9 @@ class HandOut {
 type Waiter = { handOut: HandOut; index: number };
 
 /**
- * Hands sightings to their object workflows for every hand-out on this worker, coalescing across
- * the whole backlog: an id waits in line once, first in first out, and its turn signals only its
- * newest pending sighting, which covers the older ones, as the check it leads to starts after all
- * of them were received. So under overload each id costs one signal per round of the fleet: rows
- * stay, and only their freshness lags. A start costs the server more than a signal, so ids whose
- * signal likely starts their workflow wait in a line of their own, with a smaller bound.
- *
- * All of it is memory, which a crash may forget: a hand-out is a heartbeating activity, and its
- * retry on another worker registers its ids again, which can only signal again, never lose one.
+ * Coalesces every hand-out on this worker: an id waits in line once and its turn signals only its
+ * newest sighting, so under overload each id costs one signal per round of the fleet and only
+ * freshness lags. Memory only: a retried hand-out registers its ids again, never losing one.
  */
 export class SightingDispatcher {
   /** Ids waiting for their turn, first queued first, with the hand-outs that wait for each... */

@@ -3,19 +3,14 @@ import type { AcceptedCallback } from '../workflows';
 import { startCallbackWorkflow } from './workflow-start';
 import { recordIn } from './recorder';
 
-// No retries inside the SDK: a retry's failure hides what the attempts before it may have done, and
-// the recorder must know whether a start can still land. OutboxFallbackRecorder retries instead.
+// No retries inside the SDK: a retry's failure hides whether an earlier attempt can still land.
 export const RECORDER_GRPC_RETRY: Partial<BackoffOptions> = { maxAttempts: 1 };
 
 // gRPC status codes (grpc-js is the SDK's dependency, not ours).
 const DEADLINE_EXCEEDED = 4;
 const UNAVAILABLE = 14;
 
-/**
- * What grpc-js says of a call it never sent on a connection: it fails a call at once when it has no
- * connection to offer, and a call still waiting for one when its deadline passes says so. Every
- * other failure, the server's own answers included, may come after the server took the request.
- */
+/** grpc-js's words for a call it never sent; any other failure may follow the server taking it. */
 function neverSent(error: unknown): boolean {
   if (!isGrpcServiceError(error)) return false;
   if (error.code === UNAVAILABLE) return error.details.startsWith('No connection established');

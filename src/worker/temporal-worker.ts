@@ -37,10 +37,7 @@ export const ACTIVITY_SLOTS = 1_000;
 /** Past the grace time, running activities are cancelled; past the force time, a worker stops regardless. */
 const SHUTDOWN_TIMES = { shutdownGraceTime: '10s', shutdownForceTime: '20s' } satisfies Partial<WorkerOptions>;
 
-/**
- * The process's two Temporal workers: the main one for the workflows, the hand-outs and the
- * checks, and a small one on the cleanup's own task queue, whose slots no hand-out can take.
- */
+/** The process's two Temporal workers: the main one, and the cleanup's, whose slots no hand-out can take. */
 export async function createTemporalWorkers(
   config: Config,
   { connection, db, logger, metrics }: TemporalWorkerConnections,

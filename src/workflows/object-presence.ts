@@ -46,12 +46,8 @@ export interface ObjectMemory {
 }
 
 /**
- * One object's entity workflow: it owns when its object is checked. A status check answers for
- * the object's state when it asks, so its answer holds for every sighting received before then,
- * including those whose signals come later: they only need their receipt time written. A
- * sighting received after it asked gets one more check, and however often the id repeats, only
- * the newest receipt time waits. Times from different clocks count as ordered only when they are
- * further apart than the clocks' skew.
+ * One object's entity workflow, owning when its object is checked: a check's answer covers every
+ * sighting received (beyond the clocks' skew) before it asked, and only the newest later one waits.
  */
 export async function objectPresenceWorkflow(input: ObjectPresenceInput): Promise<void> {
   const { objectId, idleTimeoutMs: idleMs = DEFAULT_IDLE_TIMEOUT_MS } = input;
