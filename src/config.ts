@@ -153,11 +153,7 @@ export function isLoopbackHost(host: string): boolean {
   return LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-/**
- * Run before the API starts anything: throws a ConfigError naming CALLBACK_TOKEN and the opt-out
- * when other machines could post callbacks without a token; with the opt-out, returns what is open,
- * for the API to warn. Undefined when callbacks need a token or HOST is loopback.
- */
+/** Throws when others could post callbacks without a token and no opt-out; with it, returns the warning. */
 export function checkCallbackExposure(config: Config): string | undefined {
   if (config.callbackToken || isLoopbackHost(config.host)) return undefined;
   if (!config.allowUnauthenticatedCallbacks) {

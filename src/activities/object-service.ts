@@ -4,10 +4,7 @@ import { Agent, request } from 'undici';
 /** The object service answers within 4.3 s; anything slower is treated as a failed attempt. */
 export const OBJECT_SERVICE_TIMEOUT_MS = 5_000;
 
-/**
- * A real answer is about 30 bytes. Bodies past this are refused unread, so memory stays bounded
- * at a few KiB per request in flight, whatever the object service sends.
- */
+/** A real answer is about 30 bytes; longer bodies are refused unread, so memory stays bounded. */
 export const OBJECT_SERVICE_MAX_BODY_BYTES = 4 * 1024;
 
 export interface ObjectStatus {
@@ -105,11 +102,7 @@ export class ObjectServiceClient {
   }
 }
 
-/**
- * The body as text, or `undefined` once it is longer than the cap: a declared length above it is
- * refused before reading, and reading stops at the first chunk past it. Destroying the body
- * aborts the request, which closes the connection instead of draining the rest.
- */
+/** The body, or undefined past the cap; destroying the body closes the connection instead of draining it. */
 async function readCapped(body: Readable, declaredLength: unknown): Promise<string | undefined> {
   if (Number(declaredLength) > OBJECT_SERVICE_MAX_BODY_BYTES) {
     body.destroy();

@@ -9,11 +9,7 @@ export const IDEMPOTENCY_KEY_PATTERN = '^[!#-&(-~]{1,200}$';
 export const callbackWorkflowId = (idempotencyKey?: string): string =>
   idempotencyKey === undefined ? `callback-${randomUUID()}` : `callback-key-${idempotencyKey}`;
 
-/**
- * Starts the callback's workflow, or finds one under its id, running or closed (until the
- * namespace's retention removes it): a repeated key, or both Temporal and the outbox. Found with
- * the same ids, the callback is recorded; with others, IdempotencyConflictError.
- */
+/** Starts the callback's workflow; one already under its id is this callback only if it has the same ids. */
 export async function startCallbackWorkflow(
   client: Client,
   taskQueue: string,
