@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowSignalWithStartOptions } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
 import { freePort } from '../../dev/support/ports';
+import { workflowCode } from '../../src/worker/workflow-code';
 import {
   objectPresenceWorkflow,
   objectWorkflowId,
@@ -20,16 +21,16 @@ export class WorkflowTestServer {
     readonly server: DevServer,
     readonly client: Client,
     private readonly connection: NativeConnection,
-    private readonly workflowBundle: { code: string },
+    private readonly workflowBundle: WorkerOptions['workflowBundle'],
   ) {}
 
   /** `dynamicConfig` is the server's own configuration, e.g. the history length that suggests continue-as-new. */
   static async start(dynamicConfig?: Record<string, string | number | boolean>): Promise<WorkflowTestServer> {
     // Failures the tests provoke would otherwise fill the output with the SDK's warnings.
     Runtime.install({ logger: new DefaultLogger('ERROR') });
-    const [server, workflowBundle] = await Promise.all([
+    const [server, { workflowBundle }] = await Promise.all([
       freePort().then((port) => startTemporalDevServer({ port, logLevel: 'error', dynamicConfig })),
-      bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('ERROR') }),
+      workflowCode(),
     ]);
     const client = new Client({ connection: await Connection.connect({ address: server.address }) });
     const connection = await NativeConnection.connect({ address: server.address });
