@@ -127,18 +127,9 @@ describe('a worker dies while it coalesces a backlog of repeated ids', () => {
     await sleep(3_000);
     await driver.stop();
 
-    // Every accepted id's row reaches its newest accepted sighting: received no earlier than sent.
-    const isUpToDate = async () => {
-      const lastSeen = await harness.lastSeen(driver.newestAcceptedSentAt.keys());
-      const behind = [...driver.newestAcceptedSentAt].filter(([id, sentAt]) => (lastSeen.get(id) ?? 0) < sentAt);
-      return behind.length === 0 ? true : undefined;
-    };
-    await eventually(isUpToDate, 'every row to carry its newest sighting', 600_000).catch(() => false);
-    const lastSeen = await harness.lastSeen(driver.newestAcceptedSentAt.keys());
-    const missing = [...driver.newestAcceptedSentAt.keys()].filter((id) => !lastSeen.has(id));
-    const stale = [...driver.newestAcceptedSentAt].filter(
-      ([id, sentAt]) => lastSeen.has(id) && lastSeen.get(id)! < sentAt,
-    );
+    const { lastSeen, behind } = await harness.catchUp(driver, 600_000);
+    const missing = behind.filter(([id]) => !lastSeen.has(id));
+    const stale = behind.filter(([id]) => lastSeen.has(id));
     const refusedButWritten = await harness.countRows(driver.onlyRefusedIds());
     t.diagnostic(
       `callbacks ${JSON.stringify(driver.callbacks)}; ${coalescedWhenKilled} sightings coalesced and ` +

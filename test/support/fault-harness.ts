@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before } from 'node:test';
 import { Client } from 'pg';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
@@ -10,6 +11,7 @@ import { objectWorkflowId } from '../../src/workflows';
 import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
 import { startFakeObjectService, type FakeObjectService } from '../../dev/tester/object-service';
 import type { CallbackDriver, DriverTotals } from './callback-driver';
+import type { FleetCallbackDriver } from './fleet-driver';
 import { createTestDatabase, type TestDatabase } from '../../dev/support/database';
 import { PartProcess } from './part-process';
 import { freePort } from '../../dev/support/ports';
@@ -26,6 +28,8 @@ export interface FaultHarnessOptions {
   /** How many API and worker processes `runningSystem` starts, each on ports of its own; one each unless set. */
   apis?: number;
   workers?: number;
+  /** Added to what every part is started with. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -39,6 +43,8 @@ export class FaultHarness {
   proxy!: TcpProxy;
   private proxiedDatabaseUrl!: string;
   objectService!: FakeObjectService;
+  /** When the object service answered each request, by object id. */
+  readonly objectAnswers = new Map<number, number[]>();
   /** The parts by index, each with its own ports; `api` and `worker` are the first of each. */
   readonly apis: Array<PartProcess | undefined> = [];
   readonly workers: Array<PartProcess | undefined> = [];
@@ -48,8 +54,16 @@ export class FaultHarness {
   private dataDir!: string;
   private direct!: Client;
 
+  private constructor(private readonly extraEnv: NodeJS.ProcessEnv = {}) {}
+
+  /** Every object is online; the answer is noted. */
+  private readonly recordAnswer = (id: number): boolean => {
+    this.objectAnswers.set(id, [...(this.objectAnswers.get(id) ?? []), Date.now()]);
+    return true;
+  };
+
   static async start(options: FaultHarnessOptions): Promise<FaultHarness> {
-    const harness = new FaultHarness();
+    const harness = new FaultHarness(options.env);
     harness.dataDir = await mkdtemp(path.join(tmpdir(), 'presence-faults-'));
     harness.temporalPort = await freePort();
     const [database, objectService] = await Promise.all([
@@ -57,7 +71,7 @@ export class FaultHarness {
       startFakeObjectService({
         minLatencyMs: options.latencyMs[0],
         maxLatencyMs: options.latencyMs[1],
-        isOnline: () => true,
+        isOnline: harness.recordAnswer,
       }),
       harness.startTemporal(),
     ]);
@@ -109,6 +123,7 @@ export class FaultHarness {
       // Long enough that nothing accepted expires before the test looks for it.
       OBJECT_TTL_SECONDS: '3600',
       CLEANUP_INTERVAL_SECONDS: '1',
+      ...this.extraEnv,
     };
   }
 
@@ -187,6 +202,24 @@ export class FaultHarness {
     return new Map(rows.map((row) => [row.id, row.last_seen.getTime()]));
   }
 
+  /**
+   * Polls until every id the driver got accepted has a row at its newest sighting, or `timeoutMs`
+   * is up; returns the last look. The API stamps a callback after it was sent, on this machine's
+   * clock, so a row is at its newest sighting exactly when it is no older than that sending.
+   */
+  async catchUp(
+    driver: FleetCallbackDriver,
+    timeoutMs: number,
+  ): Promise<{ lastSeen: Map<number, number>; behind: Array<[number, number]> }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const lastSeen = await this.lastSeen(driver.newestAcceptedSentAt.keys());
+      const behind = [...driver.newestAcceptedSentAt].filter(([id, sentAt]) => (lastSeen.get(id) ?? 0) < sentAt);
+      if (behind.length === 0 || Date.now() > deadline) return { lastSeen, behind };
+      await sleep(100);
+    }
+  }
+
   /** The end of each object workflow's history in short, for a failing test to show: its signals and finished checks. */
   async objectTimelines(objectIds: number[]): Promise<Map<number, string>> {
     const connection = await Connection.connect({ address: this.server.address });
@@ -224,7 +257,7 @@ export class FaultHarness {
       port: Number(new URL(url).port),
       minLatencyMs: latencyMs[0],
       maxLatencyMs: latencyMs[1],
-      isOnline: () => true,
+      isOnline: this.recordAnswer,
     });
   }
 

@@ -8,6 +8,8 @@ import { sendCallback } from '../../dev/tester/callback-sender';
 export class FleetCallbackDriver {
   /** Per accepted id, when the newest accepted callback that carried it was sent (epoch ms). */
   readonly newestAcceptedSentAt = new Map<number, number>();
+  /** Per accepted id, when the last accepted callback that carried it was answered: no receipt of it is later. */
+  readonly lastAcceptedAnsweredAt = new Map<number, number>();
   /** Ids of callbacks answered with an error status. */
   readonly refusedIds = new Set<number>();
   callbacks = { accepted: 0, refused: 0, unanswered: 0 };
@@ -23,10 +25,12 @@ export class FleetCallbackDriver {
   async send(objectIds: number[], timeoutMs = 1_000): Promise<boolean> {
     const sentAt = Date.now();
     const result = await sendCallback(this.callbackUrl(), objectIds, timeoutMs);
+    const answeredAt = Date.now();
     if (result.ok) {
       this.callbacks.accepted += 1;
       for (const id of objectIds) {
         this.newestAcceptedSentAt.set(id, Math.max(sentAt, this.newestAcceptedSentAt.get(id) ?? 0));
+        this.lastAcceptedAnsweredAt.set(id, Math.max(answeredAt, this.lastAcceptedAnsweredAt.get(id) ?? 0));
       }
     } else if (result.status === undefined) {
       // No answer at all: the callback may or may not have been recorded.
