@@ -26,7 +26,7 @@ describe('the API dies while callbacks arrive', () => {
     await harness.startApi();
     await sleep(1_500);
 
-    const { totals, processed, refusedButWritten, summary } = await harness.settle(driver, 180_000);
+    const { totals, processed, refusedButWritten, summary } = await harness.settle(driver);
     const whileDown = totals.answers.filter(({ sentAt }) => sentAt >= downSince && sentAt < upAgain);
     t.diagnostic(`${summary}; ${whileDown.length} callbacks sent while down, all failed at the sender`);
     assert.ok(whileDown.length > 0);
@@ -71,7 +71,7 @@ describe('the API dies while callbacks arrive', () => {
       await harness.proxy.open();
       const { code } = await api.exited;
 
-      const { totals, processed, refusedButWritten, summary } = await harness.settle(driver, 180_000);
+      const { totals, processed, refusedButWritten, summary } = await harness.settle(driver);
       const inFlight = totals.answers.filter(({ answeredAt }) => answeredAt >= signalledAt);
       t.diagnostic(
         `exit code ${code}; in flight at the signal: ${inFlight.length}, answered ${inFlight.map(({ status }) => status)}; ${summary}`,

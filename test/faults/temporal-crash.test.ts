@@ -28,7 +28,7 @@ describe('the Temporal server is killed with SIGKILL and restarted on the same d
     );
     await sleep(2_000);
 
-    const { totals, processed, refusedButWritten, summary } = await harness.settle(driver, 180_000);
+    const { totals, processed, refusedButWritten, summary } = await harness.settle(driver);
     const whileDown = totals.answers.filter(({ sentAt }) => sentAt >= downSince && sentAt < upAgain);
     t.diagnostic(
       `${summary}; ${whileDown.length} callbacks while down, answered ${JSON.stringify([...new Set(whileDown.map(({ status }) => status))])}`,

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before } from 'node:test';
 import { Client } from 'pg';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
@@ -16,7 +15,7 @@ import { createTestDatabase, type TestDatabase } from '../../dev/support/databas
 import { PartProcess } from './part-process';
 import { freePort } from '../../dev/support/ports';
 import { proxyDatabase, type TcpProxy } from '../../dev/support/tcp-proxy';
-import { eventually } from '../../dev/support/wait';
+import { drain } from '../../dev/support/wait';
 
 /** A time of day to the millisecond, for diagnostics. */
 export const clockTime = (ms: number | undefined): string =>
@@ -203,21 +202,24 @@ export class FaultHarness {
   }
 
   /**
-   * Polls until every id the driver got accepted has a row at its newest sighting, or `timeoutMs`
-   * is up; returns the last look. The API stamps a callback after it was sent, on this machine's
-   * clock, so a row is at its newest sighting exactly when it is no older than that sending.
+   * Polls until every id the driver got accepted has a row at its newest sighting; gives up at
+   * `withinMs` when given, else once no row has caught up for a minute. Returns the last look. The
+   * API stamps a callback after it was sent, on this machine's clock, so a row is at its newest
+   * sighting exactly when it is no older than that sending.
    */
   async catchUp(
     driver: FleetCallbackDriver,
-    timeoutMs: number,
+    withinMs?: number,
   ): Promise<{ lastSeen: Map<number, number>; behind: Array<[number, number]> }> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+    const deadline = withinMs === undefined ? Infinity : Date.now() + withinMs;
+    let look = { lastSeen: new Map<number, number>(), behind: [] as Array<[number, number]> };
+    await drain(async () => {
       const lastSeen = await this.lastSeen(driver.newestAcceptedSentAt.keys());
       const behind = [...driver.newestAcceptedSentAt].filter(([id, sentAt]) => (lastSeen.get(id) ?? 0) < sentAt);
-      if (behind.length === 0 || Date.now() > deadline) return { lastSeen, behind };
-      await sleep(100);
-    }
+      look = { lastSeen, behind };
+      return Date.now() > deadline ? 0 : behind.length;
+    });
+    return look;
   }
 
   /** The end of each object workflow's history in short, for a failing test to show: its signals and finished checks. */
@@ -266,15 +268,14 @@ export class FaultHarness {
   }
 
   /**
-   * Stops the driver and waits until every accepted id has a row, or gives up after `timeoutMs`.
-   * `refusedButWritten` counts ids of callbacks answered with an error that have a row anyway.
+   * Stops the driver and waits until every accepted id has a row, or until none has come for a
+   * minute. `refusedButWritten` counts ids of callbacks answered with an error that have a row anyway.
    */
   async settle(
     driver: CallbackDriver,
-    timeoutMs = 90_000,
   ): Promise<{ totals: DriverTotals; processed: number; refusedButWritten: number; summary: string }> {
     const totals = await driver.stop();
-    const processed = await this.waitForRows(totals.acceptedIds, timeoutMs);
+    const processed = await this.waitForRows(totals.acceptedIds);
     const refusedButWritten = await this.countRows(totals.refusedIds);
     const summary =
       `ids sent ${totals.sent}, accepted ${totals.accepted}, processed ${processed}, lost ${totals.accepted - processed}, ` +
@@ -282,18 +283,9 @@ export class FaultHarness {
     return { totals, processed, refusedButWritten, summary };
   }
 
-  /** Waits until every id has a row; returns how many did when it gave up. */
-  async waitForRows(ids: Set<number>, timeoutMs: number): Promise<number> {
-    try {
-      await eventually(
-        async () => ((await this.countRows(ids)) === ids.size ? true : undefined),
-        'every accepted id to have a row',
-        timeoutMs,
-      );
-    } catch {
-      // The caller asserts on the count, which says how many were lost.
-    }
-    return this.countRows(ids);
+  /** Waits until every id has a row, or until none has come for a minute; returns how many have one. */
+  async waitForRows(ids: Set<number>): Promise<number> {
+    return ids.size - (await drain(async () => ids.size - (await this.countRows(ids))));
   }
 
   async stop(): Promise<void> {
