@@ -1,0 +1,22 @@
+// A node:test reporter that names each test file's wall time as it ends, and lists them
+// slowest first at the end, so CI's log shows where the suite spends its time.
+import process from 'node:process';
+
+export default async function* fileDurations(source) {
+  const durations = [];
+  for await (const event of source) {
+    if (event.type !== 'test:summary') continue;
+    const { file, duration_ms: ms, counts } = event.data;
+    if (file === undefined) {
+      yield '\nfile durations, slowest first:\n';
+      for (const [name, fileMs] of durations.sort((a, b) => b[1] - a[1])) yield `${seconds(fileMs)}  ${name}\n`;
+      yield `${seconds(ms)}  all ${durations.length} files\n`;
+    } else {
+      const name = file.replace(`${process.cwd()}/`, '');
+      durations.push([name, ms]);
+      yield `# ${name}: ${seconds(ms)}, ${counts.passed} passed, ${counts.failed} failed\n`;
+    }
+  }
+}
+
+const seconds = (ms) => `${(ms / 1000).toFixed(1).padStart(7)} s`;
