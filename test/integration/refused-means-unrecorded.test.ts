@@ -29,7 +29,11 @@ interface Answer {
   workflowId: string;
   /** Undefined: the API closed the connection without an answer. */
   status?: number;
+  answeredInMs: number;
 }
+
+// The sender's client timeout (docs/contract.md §2): an answer later than this reaches no one.
+const SENDER_TIMEOUT_MS = 1_000;
 
 // Writes held up across the deadline, and what each answer says of them once they could have landed.
 // The API reaches Temporal and PostgreSQL through proxies; the test looks at both directly.
@@ -77,6 +81,7 @@ describe('a callback answered 503 is recorded nowhere, then or later', () => {
   /** Posts a callback under a key of its own, so that its workflow id is known whatever the answer. */
   const post = async (): Promise<Answer> => {
     const key = `refused-${++sent}`;
+    const postedAt = Date.now();
     const status = await api.app
       .inject({
         method: 'POST',
@@ -88,7 +93,7 @@ describe('a callback answered 503 is recorded nowhere, then or later', () => {
         (response) => response.statusCode,
         () => undefined,
       );
-    return { workflowId: `callback-key-${key}`, status };
+    return { workflowId: `callback-key-${key}`, status, answeredInMs: Date.now() - postedAt };
   };
 
   const postEvery = async (count: number, intervalMs: number): Promise<Array<Promise<Answer>>> => {
@@ -128,7 +133,11 @@ describe('a callback answered 503 is recorded nowhere, then or later', () => {
     } finally {
       await locker.end();
     }
-    t.diagnostic(`answers: ${answers.map(({ status }) => status)}`);
+    t.diagnostic(`answers: ${answers.map(({ status, answeredInMs }) => `${status} in ${answeredInMs} ms`).join(', ')}`);
+    assert.ok(
+      answers.every(({ answeredInMs }) => answeredInMs < SENDER_TIMEOUT_MS),
+      'every answer came before the sender gives up',
+    );
     assert.deepEqual([answers[0]?.status, answers.at(-1)?.status], [503, 202]);
     assert.ok(answers.every(({ status }) => status === 202 || status === 503));
     // An insert still waiting on the server would commit as soon as the lock went; two seconds
