@@ -78,10 +78,13 @@ export class Gate<T> {
 /** Calls an activity stub received, with a way to wait for the next ones. */
 export class Calls<C> {
   readonly list: C[] = [];
+  /** When each call came, by this machine's clock. */
+  readonly times: number[] = [];
   private readonly waiters: Array<{ count: number; resolve: () => void }> = [];
 
   record(call: C): void {
     this.list.push(call);
+    this.times.push(Date.now());
     for (const waiter of this.waiters.filter(({ count }) => this.list.length >= count)) waiter.resolve();
   }
 
