@@ -183,7 +183,23 @@ describe('callback API', () => {
     assert.deepEqual(await readiness(), [503, { status: 'unavailable', temporal: false, database: false }]);
   });
 
+  /** Every sample of the /metrics text, by its name and labels. */
+  const scrape = async (): Promise<Map<string, number>> => {
+    const response = await app.inject({ method: 'GET', url: '/metrics' });
+    assert.equal(response.statusCode, 200);
+    assert.match(response.headers['content-type'] as string, /text\/plain/);
+    const samples = new Map<string, number>();
+    for (const line of response.body.split('\n')) {
+      if (line === '' || line.startsWith('#')) continue;
+      const space = line.lastIndexOf(' ');
+      samples.set(line.slice(0, space), Number(line.slice(space + 1)));
+    }
+    return samples;
+  };
+
   it('serves Prometheus metrics: callbacks by outcome and reason, ids recorded, latency', async () => {
+    // The app and its counters are shared with the tests above: what counts is this test's difference.
+    const before = await scrape();
     await post('{"object_ids": [1, 2, 2]}');
     await post('{"object_ids": [-1]}');
     const keyed = { 'content-type': 'application/json', 'idempotency-key': 'metrics-1' };
@@ -191,17 +207,39 @@ describe('callback API', () => {
     await app.inject({ method: 'POST', url: '/callback', headers: keyed, payload: { object_ids: [5] } });
     recorder.available = false;
     await post('{"object_ids": [3]}');
-    const response = await app.inject({ method: 'GET', url: '/metrics' });
-    assert.equal(response.statusCode, 200);
-    assert.match(response.headers['content-type'] as string, /text\/plain/);
-    const text = response.body;
-    assert.match(text, /presence_callbacks_total\{outcome="accepted",reason=""\} [1-9]/);
-    assert.match(text, /presence_callbacks_total\{outcome="rejected",reason="invalid_body"\} [1-9]/);
-    assert.match(text, /presence_callbacks_total\{outcome="rejected",reason="idempotency_key_reused"\} [1-9]/);
-    assert.match(text, /presence_callbacks_total\{outcome="unavailable",reason="unavailable"\} [1-9]/);
-    assert.match(text, /presence_callback_ids_recorded_total [1-9]/);
-    assert.match(text, /presence_callback_duration_seconds_bucket\{le="0.1",outcome="accepted"\} [1-9]/);
-    assert.match(text, /process_cpu_seconds_total/);
+    const after = await scrape();
+    const added = (prefix: string) =>
+      Object.fromEntries(
+        [...after]
+          .filter(([sample]) => sample.startsWith(prefix))
+          .map(([sample, value]) => [sample, value - (before.get(sample) ?? 0)] as const)
+          .filter(([, difference]) => difference !== 0),
+      );
+    assert.deepEqual(added('presence_callbacks_total{'), {
+      'presence_callbacks_total{outcome="accepted",reason=""}': 2,
+      'presence_callbacks_total{outcome="rejected",reason="invalid_body"}': 1,
+      'presence_callbacks_total{outcome="rejected",reason="idempotency_key_reused"}': 1,
+      'presence_callbacks_total{outcome="unavailable",reason="unavailable"}': 1,
+    });
+    assert.deepEqual(added('presence_callbacks_recorded_total{'), {
+      'presence_callbacks_recorded_total{store="memory"}': 2,
+    });
+    // [1, 2, 2] and [4]: each distinct id once; nothing of the refused ones.
+    assert.deepEqual(added('presence_callback_ids_recorded_total'), { presence_callback_ids_recorded_total: 3 });
+    const latency = added('presence_callback_duration_seconds');
+    for (const [outcome, answers] of [
+      ['accepted', 2],
+      ['rejected', 2],
+      ['unavailable', 1],
+    ] as const) {
+      assert.equal(latency[`presence_callback_duration_seconds_count{outcome="${outcome}"}`], answers, outcome);
+      assert.equal(
+        latency[`presence_callback_duration_seconds_bucket{le="0.1",outcome="${outcome}"}`],
+        answers,
+        outcome,
+      );
+    }
+    assert.ok(after.has('process_cpu_seconds_total'));
   });
 
   it('describes itself in OpenAPI, from the validation schemas', async () => {
