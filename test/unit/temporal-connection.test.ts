@@ -3,10 +3,11 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { Connection, type ConnectionOptions } from '@temporalio/client';
-import type { NativeConnectionOptions } from '@temporalio/worker';
+import { Connection } from '@temporalio/client';
+import { toNativeClientOptions } from '@temporalio/worker/lib/connection-options';
 import { loadConfig } from '../../src/config';
 import { ConfigError } from '../../src/config-error';
+import { lazyClient } from '../../src/temporal/client';
 import { temporalConnectionOptions } from '../../src/temporal/connection-options';
 
 // A throw-away self-signed EC certificate and its key, made for these tests only
@@ -96,21 +97,45 @@ client_key_path = "${keyPath}"
     assert.deepEqual(temporalConnectionOptions(config), { address: '127.0.0.1:7233' });
   });
 
-  it('are what both the client and the worker connections take', () => {
-    const options = temporalConnectionOptions(
-      loadConfig({
-        TEMPORAL_TLS_CLIENT_CERT_PATH: certPath,
-        TEMPORAL_TLS_CLIENT_KEY_PATH: keyPath,
-        TEMPORAL_API_KEY: 'k',
-        TEMPORAL_GRPC_META_X_TENANT: 't',
-      }),
-    );
-    const forClient: ConnectionOptions = options;
-    const forWorker: NativeConnectionOptions = options;
-    assert.equal(forClient, forWorker);
-    // The client checks the certificate and key when it is built; lazy: nothing is dialled.
-    const connection = Connection.lazy(options);
-    return connection.close();
+  it('are what both the client and the worker connections take', (t) => {
+    const config = loadConfig({
+      TEMPORAL_TLS_CLIENT_CERT_PATH: certPath,
+      TEMPORAL_TLS_CLIENT_KEY_PATH: keyPath,
+      TEMPORAL_API_KEY: 'k',
+      TEMPORAL_GRPC_META_X_TENANT: 't',
+    });
+    const options = temporalConnectionOptions(config);
+    // The API's client (src/temporal/client.ts) hands Connection.lazy these options whole; lazy:
+    // nothing is dialled, but the certificate and key are checked as the client is built.
+    const lazy = t.mock.method(Connection, 'lazy');
+    const client = lazyClient(config);
+    assert.equal(lazy.mock.callCount(), 1);
+    const forClient = lazy.mock.calls[0]?.arguments[0];
+    assert.ok(forClient);
+    // The worker's NativeConnection.connect takes temporalConnectionOptions(config) as it is
+    // (src/worker/worker-process.ts); this is what the SDK makes of them for the worker's core.
+    const forWorker = toNativeClientOptions(options);
+    const clientTls = forClient.tls;
+    assert.ok(typeof clientTls === 'object' && clientTls !== null && clientTls.clientCertPair);
+    const connectionOf = {
+      client: {
+        url: `${forClient.tls ? 'https' : 'http'}://${forClient.address}`,
+        certificate: Buffer.from(clientTls.clientCertPair.crt).toString() === CERT,
+        key: Buffer.from(clientTls.clientCertPair.key).toString() === KEY,
+        apiKey: forClient.apiKey,
+        tenant: forClient.metadata?.['x-tenant'],
+      },
+      worker: {
+        url: forWorker.targetUrl,
+        certificate: forWorker.tls?.clientTlsOptions?.clientCert?.toString() === CERT,
+        key: forWorker.tls?.clientTlsOptions?.clientPrivateKey?.toString() === KEY,
+        apiKey: forWorker.apiKey,
+        tenant: forWorker.headers?.['x-tenant']?.value,
+      },
+    };
+    const configured = { url: 'https://127.0.0.1:7233', certificate: true, key: true, apiKey: 'k', tenant: 't' };
+    assert.deepEqual(connectionOf, { client: configured, worker: configured });
+    return client.connection.close();
   });
 
   it('uses the standard mTLS variables (client certificate, key, server CA, server name)', () => {
