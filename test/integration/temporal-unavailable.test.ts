@@ -4,10 +4,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { startApiOnTemporal, type ApiOnTemporal } from '../support/api-on-temporal';
 import { KEY_REUSED } from '../../src/api/callback-schema';
-import { OUTBOX_LIMIT } from '../../src/db/callback-outbox';
+import { recordedCallback } from '../support/recorded-callback';
+import { workflowExists } from '../support/workflow-exists';
 
 // The sender's client timeout (docs/contract.md §2): an answer later than this reaches no one.
 const SENDER_TIMEOUT_MS = 1_000;
+// The outbox's documented bound (docs/guarantees.md, docs/operations.md), not the constant in src/:
+// a changed limit fails here.
+const DOCUMENTED_OUTBOX_LIMIT = 10_000;
 
 /** Takes connections on `port` and never answers on them; `close` drops them. */
 async function hungServer(port: number): Promise<{ connections(): number; close(): Promise<void> }> {
@@ -40,8 +44,11 @@ describe('callbacks while Temporal is unreachable', () => {
   const outbox = () => system.db.outboxCallback.findMany({ orderBy: { receivedAt: 'asc' } });
 
   it('records in Temporal while the server is up, and reports ready', async () => {
-    assert.equal((await system.postCallback([1, 2, 3])).statusCode, 202);
+    assert.equal((await system.postCallback([1, 2, 3], 'temporal-1')).statusCode, 202);
     assert.deepEqual(await outbox(), []);
+    // The 202 stands for a start in Temporal: the callback's workflow, with its ids.
+    assert.equal(await workflowExists(system.client, 'callback-key-temporal-1'), true, 'its workflow is in Temporal');
+    assert.deepEqual((await recordedCallback(system.client, 'callback-key-temporal-1')).objectIds, [1, 2, 3]);
     const ready = await system.api.inject({ method: 'GET', url: '/readyz' });
     assert.deepEqual([ready.statusCode, ready.json().status], [200, 'ready']);
   });
@@ -117,13 +124,20 @@ describe('callbacks while Temporal is unreachable', () => {
   });
 
   it('answers 503 and records nothing once the outbox holds its limit', async () => {
+    // One short of the limit: the next callback is still taken, the one after it is not.
     await system.db.$executeRaw`INSERT INTO callback_outbox (workflow_id, object_ids, received_at)
       SELECT 'callback-filler-' || i, ARRAY[i], now()
-      FROM generate_series(1, ${OUTBOX_LIMIT}::integer - (SELECT count(*)::integer FROM callback_outbox)) AS i`;
-    const response = await system.postCallback([12]);
-    assert.equal(response.statusCode, 503);
+      FROM generate_series(1, ${DOCUMENTED_OUTBOX_LIMIT - 1}::integer - (SELECT count(*)::integer FROM callback_outbox)) AS i`;
+    assert.equal(
+      (await system.postCallback([12])).statusCode,
+      202,
+      `the ${DOCUMENTED_OUTBOX_LIMIT}th callback is taken`,
+    );
+    assert.equal(await system.db.outboxCallback.count(), DOCUMENTED_OUTBOX_LIMIT);
+    const response = await system.postCallback([13]);
+    assert.equal(response.statusCode, 503, `the outbox holds ${DOCUMENTED_OUTBOX_LIMIT} at most`);
     assert.equal(response.json().error, 'unavailable');
-    assert.equal(await system.db.outboxCallback.count(), OUTBOX_LIMIT);
+    assert.equal(await system.db.outboxCallback.count(), DOCUMENTED_OUTBOX_LIMIT);
     // A callback it already holds is still recorded.
     assert.equal((await system.postCallback([9, 10], 'outbox-1')).statusCode, 202);
   });
