@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { noopMetricMeter, type MetricCounter } from '@temporalio/common';
+import { noopMetricMeter, type MetricCounter, type MetricGauge } from '@temporalio/common';
 import { connectDatabase, type Database } from '../../src/db/prisma';
 import { createLogger } from '../../src/logger';
-import { CallbackOutbox, OUTBOX_LIMIT } from '../../src/db/callback-outbox';
+import { CallbackOutbox } from '../../src/db/callback-outbox';
 import { OutboxRelay } from '../../src/callbacks/outbox-relay';
 import { callbackWorkflowId, startCallbackWorkflow } from '../../src/callbacks/workflow-start';
 import type { AcceptedCallback } from '../../src/workflows';
@@ -15,6 +15,9 @@ import { TestStack } from '../support/stack';
 import { workflowExists } from '../support/workflow-exists';
 import { answer, startStubObjectService, type StubObjectService } from '../support/stub-object-service';
 import { eventually } from '../../dev/support/wait';
+
+// The outbox's documented bound (docs/guarantees.md, docs/operations.md), not the constant in src/.
+const DOCUMENTED_OUTBOX_LIMIT = 10_000;
 
 describe('the outbox relay, on a real PostgreSQL and Temporal server', () => {
   let objectService: StubObjectService;
@@ -51,21 +54,31 @@ describe('the outbox relay, on a real PostgreSQL and Temporal server', () => {
       },
     });
 
+  /** A gauge that keeps every value it is set to. */
+  const history = (): MetricGauge & { values: number[] } =>
+    Object.assign(noopMetricMeter.createGauge('history'), {
+      values: [] as number[],
+      set(this: { values: number[] }, value: number) {
+        this.values.push(value);
+      },
+    });
+
   const relayOn = (db: Database, start: (callback: AcceptedCallback) => Promise<void>) => {
     const counted = { expired: tally(), conflicts: tally() };
+    const waiting = history();
     const relay = new OutboxRelay({
       outbox: new CallbackOutbox(db),
       start,
       ttlSeconds: 30,
       metrics: {
-        callbacks: noopMetricMeter.createGauge('callbacks'),
+        callbacks: waiting,
         oldestAgeSeconds: noopMetricMeter.createGauge('age'),
         ...counted,
       },
       logger: createLogger('silent', 'relay'),
       pollIntervalMs: 50,
     });
-    return Object.assign(relay, { counted });
+    return Object.assign(relay, { counted, waiting });
   };
 
   const startInTemporal = (accepted: AcceptedCallback) =>
@@ -166,8 +179,11 @@ describe('the outbox relay, on a real PostgreSQL and Temporal server', () => {
     const other = { ...first, objectIds: [921, 920] };
     const repeat = { workflowId: callbackWorkflowId('relay-repeat'), objectIds: [922], receivedAtMs: Date.now() };
     await startInTemporal(repeat);
+    // And one in the outbox alone, received after the conflicting one: the rest of the batch.
+    const fresh = { workflowId: callbackWorkflowId(), objectIds: [923], receivedAtMs: Date.now() + 1 };
     await outbox.add(other);
     await outbox.add(repeat);
+    await outbox.add(fresh);
     const relay = relayOn(db, startInTemporal);
     relay.start();
     await waitUntilEmpty();
@@ -176,6 +192,9 @@ describe('the outbox relay, on a real PostgreSQL and Temporal server', () => {
     assert.deepEqual((await recordedCallback(stack.client, first.workflowId)).objectIds, [920]);
     await stack.checked(920, first.receivedAtMs);
     assert.equal(objectService.attempts.get(921), undefined);
+    assert.equal(await workflowExists(stack.client, fresh.workflowId), true, 'the rest of the batch is started');
+    assert.deepEqual((await recordedCallback(stack.client, fresh.workflowId)).objectIds, [923]);
+    await stack.checked(923, fresh.receivedAtMs);
   });
 
   // PostgreSQL counts the rows each scan of a table reads (pg_stat_user_tables, pg_stat_user_indexes).
@@ -215,8 +234,12 @@ describe('the outbox relay, on a real PostgreSQL and Temporal server', () => {
         }, "the relay's statistics"),
       );
       assert.equal(started.size, backlog);
+      // The first report, before any start, counts the backlog up to the documented limit, and no more.
+      assert.equal(relay.waiting.values[0], DOCUMENTED_OUTBOX_LIMIT, 'the gauge counts up to the limit');
+      const reports = relay.waiting.values.length;
+      assert.ok(reports <= Math.ceil(drainSeconds + 1), `${reports} reports in ${drainSeconds} s: once a second`);
       t.diagnostic(`${reads} rows read to drain ${backlog} in ${drainSeconds} s`);
-      const bound = 3 * backlog + OUTBOX_LIMIT * Math.ceil(drainSeconds + 1);
+      const bound = 3 * backlog + DOCUMENTED_OUTBOX_LIMIT * Math.ceil(drainSeconds + 1);
       assert.ok(reads <= bound, `${reads} rows read to drain ${backlog} in ${drainSeconds} s, more than ${bound}`);
     } finally {
       await relayDb.$disconnect();
