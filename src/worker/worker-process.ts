@@ -6,6 +6,7 @@ import { GracefulShutdownPeriodExpiredError, NativeConnection, type State, type 
 import type { HandOutBacklog } from '../activities/sighting-dispatcher';
 import { databaseUrlOf, type Config } from '../config';
 import { connectDatabase, isDatabaseReachable } from '../db/prisma';
+import { withinDeadline } from '../deadline';
 import { retryUntilAvailable } from '../lifecycle';
 import { createLogger, type Logger } from '../logger';
 import { temporalConnectionOptions } from '../temporal/connection-options';
@@ -15,6 +16,7 @@ import { createWorkerMetrics } from './metrics';
 import { createTemporalWorkers } from './temporal-worker';
 
 const RELAY_START_DEADLINE_MS = 5_000;
+const DISCONNECT_DEADLINE_MS = 5_000;
 
 export interface WorkerProcessDeps {
   logger?: Logger;
@@ -52,7 +54,11 @@ export async function createWorkerProcess(config: Config, deps: WorkerProcessDep
   let relay: OutboxRelay | undefined;
   const release = async () => {
     await relay?.stop();
-    await Promise.all([closeTemporalWorkers?.(), db.$disconnect(), connection?.close(), health.close()]);
+    // A pool connection that a transaction broken mid-way never gave back would hold it forever.
+    const disconnected = withinDeadline(db.$disconnect(), DISCONNECT_DEADLINE_MS, 'the database pool').catch(
+      (error: unknown) => logger.warn({ err: error }, 'database connections left open at shutdown'),
+    );
+    await Promise.all([closeTemporalWorkers?.(), disconnected, connection?.close(), health.close()]);
   };
 
   try {
