@@ -1,4 +1,5 @@
 import type { CloudActions } from './cloud-actions';
+import { cleanupShare } from './cost-report';
 import type { FleetResult } from './fleet';
 import type { ServerRequests } from './server-requests';
 
@@ -10,6 +11,7 @@ interface FleetRun extends FleetResult {
   checkWaitMs?: { p50: number; p99: number };
   serverRequests?: ServerRequests;
   cloudActions?: CloudActions;
+  cleanupCloudActions?: CloudActions;
   error?: string;
 }
 
@@ -33,7 +35,7 @@ const per = (count: number | undefined, by: number | undefined) =>
  */
 export function formatFleetReport(report: {
   results: Record<string, Record<string, unknown>>;
-  settings: { maxConcurrentChecks: number };
+  settings: { maxConcurrentChecks: number; fleetSeconds: number };
 }): string | undefined {
   const lines: string[] = [];
   const sustained: string[] = [];
@@ -62,7 +64,7 @@ export function formatFleetReport(report: {
           `${run.receiptToRow.p50} / ${run.receiptToRow.p99} | ${run.checkWaitMs ? `${run.checkWaitMs.p50} / ${run.checkWaitMs.p99}` : '–'} | ` +
           `${run.objectService?.peakInFlight ?? '–'} of ${report.settings.maxConcurrentChecks} | ${run.keptUp ? 'yes' : 'no'} | ` +
           `${checks ?? '–'} | ${per(writes, run.sightingsAccepted)} / ${per(writes, checks)} | ${per(calls, run.sightingsAccepted)} | ` +
-          `${run.cloudActions ? per(run.cloudActions.total * 1000, run.sightingsAccepted) : '–'} |`,
+          `${run.cloudActions ? per((run.cloudActions.total + cleanupShare(run, report.settings.fleetSeconds)) * 1000, run.sightingsAccepted) : '–'} |`,
       );
     }
     for (const [fleetSize, rate] of [...best].sort(([a], [b]) => a - b)) {
@@ -71,7 +73,7 @@ export function formatFleetReport(report: {
   }
   if (lines.length === 0) return undefined;
   return [
-    '| system | fleet | rate | faults | sightings accepted | callbacks not 2xx | sighted online (last 28 s) | no row when looked for | row behind its newest sighting | up to date, s after the last callback | rows of offline / of expired objects | receipt-to-row ms p50 / p99 | sighting to its request ms p50 / p99 | object-service requests at once, peak | kept up | checks | server writes per sighting / per check | persistence calls per sighting | Cloud actions per 1,000 sightings |',
+    '| system | fleet | rate | faults | sightings accepted | callbacks not 2xx | sighted online (last 28 s) | no row when looked for | row behind its newest sighting | up to date, s after the last callback | rows of offline / of expired objects | receipt-to-row ms p50 / p99 | sighting to its request ms p50 / p99 | object-service requests at once, peak | kept up | checks | server writes per sighting / per check | persistence calls per sighting | Cloud actions per 1,000 sightings, cleanup Schedule included |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...lines,
     '',

@@ -280,8 +280,17 @@ const scenarios: Scenario[] = [
       objectTtlSeconds: 30,
       upstream: 'tester',
       run: ({ callbackUrl, benchDatabaseUrl }) => fleetScenario(callbackUrl, benchDatabaseUrl, fleetSize, rate),
+      // The cleanup Schedule's runs apart: its cost comes with time, not with the load.
       inspect: async ({ temporal }) =>
-        temporal ? { cloudActions: await cloudActionsFromHistories(temporal.address, isLoad) } : {},
+        temporal
+          ? {
+              cloudActions: await cloudActionsFromHistories(temporal.address, isLoad),
+              cleanupCloudActions: await cloudActionsFromHistories(
+                temporal.address,
+                ({ type }) => type === 'cleanupWorkflow',
+              ),
+            }
+          : {},
     })),
   ),
   {
