@@ -14,8 +14,8 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** One plain `pg` session on `url`, with no settings of its own, for as long as `fn` runs. */
-export async function withSession<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
+/** One plain `pg` connection on `url`, with no settings of its own, for as long as `fn` runs. */
+export async function withConnection<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
@@ -25,11 +25,11 @@ export async function withSession<T>(url: string, fn: (client: Client) => Promis
   }
 }
 
-const withAdmin = <T>(fn: (admin: Client) => Promise<T>): Promise<T> => withSession(ADMIN_URL, fn);
+const withAdmin = <T>(fn: (admin: Client) => Promise<T>): Promise<T> => withConnection(ADMIN_URL, fn);
 
 /**
- * The zone every test database gives its sessions: far from UTC, so that a time written or read
- * as if the session ran in UTC is off by hours. East of UTC, such a write lands in the past and the
+ * The zone every test database gives its connections: far from UTC, so that a time written or read
+ * as if the connection ran in UTC is off by hours. East of UTC, such a write lands in the past and the
  * TTL guard refuses it: rows go missing and every test that expects one fails. Nine hours all year
  * (no daylight saving), more than any TTL a test or the bench uses.
  */
@@ -73,7 +73,7 @@ async function migratedTemplate(): Promise<string> {
   const url = new URL(ADMIN_URL);
   url.pathname = `/${building}`;
   await applyMigrations(url.toString());
-  // The migration's sessions may take a moment to end after their clients let go.
+  // The migration's connections may take a moment to end after their clients let go.
   await eventually(
     () =>
       withAdmin(async (admin) => {

@@ -18,7 +18,7 @@ import { objectWorkflowId } from '../../src/workflows';
 import { bindable } from '../../dev/embedded/free-ports';
 import { launchChromium } from '../support/browser';
 import { groupAlive, killGroup, readyOn, runNpmStart, type StartedSystem } from '../support/npm-start';
-import { withSession } from '../../dev/support/database';
+import { withConnection } from '../../dev/support/database';
 import { freePort } from '../../dev/support/ports';
 import { answer, startStubObjectService, type StubObjectService } from '../support/stub-object-service';
 import { startStudio, viewObjectsInStudio } from '../support/studio';
@@ -53,7 +53,7 @@ function parseJson(line: string): Record<string, unknown> | undefined {
 const embeddedUrl = (dataDir: string): string => embeddedDatabaseUrl(readEmbeddedDatabasePassword(dataDir));
 
 async function embeddedRows(dataDir: string): Promise<Map<number, Date>> {
-  const { rows } = await withSession(embeddedUrl(dataDir), (client) =>
+  const { rows } = await withConnection(embeddedUrl(dataDir), (client) =>
     client.query<{ id: number; last_seen: Date }>('SELECT id, last_seen FROM objects'),
   );
   return new Map(rows.map(({ id, last_seen }) => [id, last_seen]));
@@ -117,11 +117,11 @@ describe('npm start with nothing set', () => {
     assert.equal(statSync(embeddedDatabasePasswordFile(dataDir)).mode & 0o777, 0o600);
     assert.ok(!started.lines.some((line) => line.includes(password)), 'npm start does not print the password');
     await assert.rejects(
-      withSession(embeddedDatabaseUrl('postgres'), (client) => client.query('SELECT 1')),
+      withConnection(embeddedDatabaseUrl('postgres'), (client) => client.query('SELECT 1')),
       /password/,
     );
-    // A plain session, which sets no zone: the server's own.
-    const { rows: zone } = await withSession(embeddedUrl(dataDir), (client) =>
+    // A plain connection, which sets no zone: the server's own.
+    const { rows: zone } = await withConnection(embeddedUrl(dataDir), (client) =>
       client.query<{ TimeZone: string }>('SHOW TimeZone'),
     );
     assert.deepEqual(zone, [{ TimeZone: NEWCOMER_TIME_ZONE }], 'the embedded server runs in the zone it was set up in');

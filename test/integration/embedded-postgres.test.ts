@@ -12,7 +12,7 @@ import {
 } from '../../src/defaults';
 import { stopChild } from '../../dev/embedded/child-process';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../dev/embedded/embedded-postgres';
-import { withSession } from '../../dev/support/database';
+import { withConnection } from '../../dev/support/database';
 import { freePort } from '../../dev/support/ports';
 
 // The PostgreSQL that `npm start` embeds listens on loopback, where every local user can reach
@@ -20,7 +20,7 @@ import { freePort } from '../../dev/support/ports';
 // `npm start`. So the password is random per data directory and readable by that user only.
 
 const whoAmI = (url: string): Promise<string> =>
-  withSession(
+  withConnection(
     url,
     async (client) => (await client.query<{ user: string }>('SELECT current_user AS user')).rows[0]!.user,
   );
@@ -74,17 +74,17 @@ describe('the embedded PostgreSQL', () => {
   });
 
   it('opens the same data directory again after a restart', async () => {
-    await withSession(database!.url, (client) => client.query('CREATE TABLE kept AS SELECT 1 AS one'));
+    await withConnection(database!.url, (client) => client.query('CREATE TABLE kept AS SELECT 1 AS one'));
     const password = readEmbeddedDatabasePassword(dataDir);
     await database!.stop();
     const { url } = await start();
     assert.equal(readEmbeddedDatabasePassword(dataDir), password, 'the password is kept');
-    const { rows } = await withSession(url, (client) => client.query('SELECT one FROM kept'));
+    const { rows } = await withConnection(url, (client) => client.query('SELECT one FROM kept'));
     assert.deepEqual(rows, [{ one: 1 }]);
   });
 
   it('gives a data directory left with the password postgres and no password file a random password', async () => {
-    await withSession(database!.url, (client) =>
+    await withConnection(database!.url, (client) =>
       client.query(`ALTER ROLE ${EMBEDDED_DATABASE_USER} PASSWORD 'postgres'`),
     );
     await database!.stop();
@@ -94,7 +94,7 @@ describe('the embedded PostgreSQL', () => {
     assert.notEqual(password, 'postgres');
     assert.equal(statSync(passwordFile).mode & 0o777, 0o600);
     await assertRefused('postgres', 'the password postgres');
-    const { rows } = await withSession(url, (client) => client.query('SELECT one FROM kept'));
+    const { rows } = await withConnection(url, (client) => client.query('SELECT one FROM kept'));
     assert.deepEqual(rows, [{ one: 1 }], 'the data is kept');
   });
 });

@@ -9,7 +9,7 @@ import { OutboxRelay } from '../../src/callbacks/outbox-relay';
 import { callbackWorkflowId, startCallbackWorkflow } from '../../src/callbacks/workflow-start';
 import type { AcceptedCallback } from '../../src/workflows';
 import { callbackWorkflow } from '../../src/workflows';
-import { createTestDatabase, withSession, type TestDatabase } from '../../dev/support/database';
+import { createTestDatabase, withConnection, type TestDatabase } from '../../dev/support/database';
 import { recordedCallback } from '../support/recorded-callback';
 import { TestStack } from '../support/stack';
 import { workflowExists } from '../support/workflow-exists';
@@ -209,8 +209,8 @@ describe('the outbox relay, on a real PostgreSQL and Temporal server', () => {
     const own = await createTestDatabase();
     const relayDb = connectDatabase(own.url, 1);
     try {
-      await withSession(own.url, (session) =>
-        session.query(`INSERT INTO callback_outbox (workflow_id, object_ids, received_at)
+      await withConnection(own.url, (connection) =>
+        connection.query(`INSERT INTO callback_outbox (workflow_id, object_ids, received_at)
           SELECT 'callback-backlog-' || i, ARRAY[i], now() + i * interval '1 millisecond'
           FROM generate_series(1, ${backlog}) AS i`),
       );
@@ -223,9 +223,9 @@ describe('the outbox relay, on a real PostgreSQL and Temporal server', () => {
       const drainSeconds = (Date.now() - drainStartedAt) / 1000;
       // Its backend's counts reach the statistics as it exits.
       await relayDb.$disconnect();
-      const reads = await withSession(own.url, (session) =>
+      const reads = await withConnection(own.url, (connection) =>
         eventually(async () => {
-          const { rows } = await session.query<{ reads: string; deleted: string }>(
+          const { rows } = await connection.query<{ reads: string; deleted: string }>(
             `SELECT seq_tup_read + (SELECT sum(idx_tup_read) FROM pg_stat_user_indexes AS i WHERE i.relid = t.relid) AS reads,
                n_tup_del AS deleted
              FROM pg_stat_user_tables AS t WHERE relname = 'callback_outbox'`,

@@ -7,7 +7,7 @@ import { ObjectsRepository } from '../../src/db/objects-repository';
 import { connectDatabase, type Database } from '../../src/db/prisma';
 import { utcConnections } from '../../src/db/utc-connections';
 import type { AcceptedCallback } from '../../src/workflows';
-import { ADMIN_URL, createTestDatabase, withSession, type TestDatabase } from '../../dev/support/database';
+import { ADMIN_URL, createTestDatabase, withConnection, type TestDatabase } from '../../dev/support/database';
 
 // Times are instants whatever zone the database, the role or the process runs in. Every value is
 // read back with plain `pg` too, which parses the offset PostgreSQL sends: a read through Prisma
@@ -26,7 +26,7 @@ const zones: Array<{ zone: string; setBy: 'database' | 'role' }> = [
 
 describe('times are instants whatever the zone', () => {
   let database: TestDatabase;
-  /** Plain `pg`: it parses the offset PostgreSQL sends, whatever its session's zone. */
+  /** Plain `pg`: it parses the offset PostgreSQL sends, whatever its connection's zone. */
   let plain: Client;
 
   before(async () => {
@@ -45,10 +45,10 @@ describe('times are instants whatever the zone', () => {
   };
 
   it('runs every test database east of UTC by more than the longest TTL a test uses (an hour)', async () => {
-    const { rows } = await withSession(database.url, (client) =>
+    const { rows } = await withConnection(database.url, (client) =>
       client.query<{ offset: string }>('SELECT extract(timezone FROM now()) AS offset'),
     );
-    assert.ok(Number(rows[0]?.offset) > 3600, `a new test database's sessions run at UTC+${rows[0]?.offset} s`);
+    assert.ok(Number(rows[0]?.offset) > 3600, `a new test database's connections run at UTC+${rows[0]?.offset} s`);
   });
 
   it(
@@ -72,15 +72,15 @@ describe('times are instants whatever the zone', () => {
         const alter =
           setBy === 'database' ? `DATABASE ${database.name}` : `ROLE CURRENT_USER IN DATABASE ${database.name}`;
         await plain.query(`ALTER ${alter} SET timezone = '${zone}'`);
-        // A new pool: its sessions start after the change.
+        // A new pool: its connections start after the change.
         db = connectDatabase(database.url);
         objects = new ObjectsRepository(db);
       });
       after(() => db?.$disconnect());
       beforeEach(() => plain.query('DELETE FROM objects; DELETE FROM callback_outbox'));
 
-      it(`gives sessions without a zone of their own ${zone}`, async () => {
-        const { rows } = await withSession(database.url, (client) =>
+      it(`gives connections without a zone of their own ${zone}`, async () => {
+        const { rows } = await withConnection(database.url, (client) =>
           client.query<{ TimeZone: string }>('SHOW TimeZone'),
         );
         assert.equal(rows[0]?.TimeZone, zone);
@@ -132,14 +132,14 @@ describe('times are instants whatever the zone', () => {
 });
 
 describe('utcConnections', () => {
-  /** A URL with options of its own, as a deployment may give: session settings, so any database will do. */
+  /** A URL with options of its own, as a deployment may give: connection settings, so any database will do. */
   const urlWithSearchPath = (): string => {
     const url = new URL(ADMIN_URL);
     url.searchParams.set('options', '-c search_path=presence,public');
     return url.toString();
   };
 
-  it("keeps the URL's options and runs the session in UTC, with pg", async () => {
+  it("keeps the URL's options and runs the connection in UTC, with pg", async () => {
     const client = new Client(utcConnections(urlWithSearchPath()));
     await client.connect();
     try {
@@ -152,7 +152,7 @@ describe('utcConnections', () => {
     }
   });
 
-  it("keeps the URL's options and runs the session in UTC, with the service's Prisma client", async () => {
+  it("keeps the URL's options and runs the connection in UTC, with the service's Prisma client", async () => {
     const db = connectDatabase(urlWithSearchPath(), 1);
     try {
       const rows = await db.$queryRaw<Array<{ search_path: string; zone: string }>>`
