@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startTemporalDevServer, type DevServer } from '../../dev/embedded/temporal-dev-server';
 import { loadConfig } from '../../src/config';
 import { createWorkerProcess, type WorkerProcess } from '../../src/worker/worker-process';
-import { createTestDatabase, type TestDatabase } from '../../dev/support/database';
+import { createTestDatabase, withConnection, type TestDatabase } from '../../dev/support/database';
 import { freePort } from '../../dev/support/ports';
 import { proxyDatabase, type TcpProxy } from '../../dev/support/tcp-proxy';
 import { eventually } from '../../dev/support/wait';
@@ -14,6 +15,9 @@ interface Readiness {
   body: { status: string; worker: string; database: boolean; handOut?: { backlogIds: number; lagSeconds: number } };
 }
 
+// A worker's checks get 10 s at a stop, and it is gone within 20 s (docs/guarantees.md).
+const STOPPED_WITHIN_MS = 20_000;
+
 /** An idle worker's hand-outs: none waiting. */
 const NO_BACKLOG = { backlogIds: 0, lagSeconds: 0 };
 const READY = { status: 'ready', worker: 'RUNNING', database: true, handOut: NO_BACKLOG };
@@ -22,6 +26,7 @@ describe("the worker's probes, on a real Temporal server and PostgreSQL", () => 
   let server: DevServer;
   let database: TestDatabase;
   let proxy: TcpProxy;
+  let proxiedUrl: string;
   let worker: WorkerProcess;
   let running: Promise<void>;
   let healthUrl: string;
@@ -34,6 +39,7 @@ describe("the worker's probes, on a real Temporal server and PostgreSQL", () => 
     ]);
     const proxied = await proxyDatabase(database.url, await freePort());
     proxy = proxied.proxy;
+    proxiedUrl = proxied.url;
     const healthPort = await freePort();
     healthUrl = `http://127.0.0.1:${healthPort}`;
     // The worker reaches the database only through the proxy, which the test cuts.
@@ -41,7 +47,7 @@ describe("the worker's probes, on a real Temporal server and PostgreSQL", () => 
       loadConfig({
         TEMPORAL_ADDRESS: server.address,
         TEMPORAL_TASK_QUEUE: `presence-health-${process.pid}`,
-        DATABASE_URL: proxied.url,
+        DATABASE_URL: proxiedUrl,
         OBJECT_SERVICE_URL: 'http://127.0.0.1:1',
         WORKER_HEALTH_PORT: String(healthPort),
         LOG_LEVEL: 'silent',
@@ -112,5 +118,38 @@ describe("the worker's probes, on a real Temporal server and PostgreSQL", () => 
     await worker.shutdown();
     await running;
     await assert.rejects(fetch(`${healthUrl}/healthz`));
+  });
+
+  it('stops within its 20 s after the database broke while its outbox relay held a transaction', async () => {
+    // Callbacks taken while Temporal was away: the relay starts them in batches, each batch in one
+    // transaction that holds its rows while the starts go out. The pool never gets back a
+    // connection that broke under such a transaction.
+    await withConnection(database.url, (connection) =>
+      connection.query(`INSERT INTO callback_outbox (workflow_id, object_ids, received_at)
+        SELECT 'callback-outbox-' || i, ARRAY[i], now() FROM generate_series(1, 600) AS i`),
+    );
+    const relaying = await createWorkerProcess(
+      loadConfig({
+        TEMPORAL_ADDRESS: server.address,
+        TEMPORAL_TASK_QUEUE: `presence-health-relay-${process.pid}`,
+        DATABASE_URL: proxiedUrl,
+        OBJECT_SERVICE_URL: 'http://127.0.0.1:1',
+        WORKER_HEALTH_PORT: String(await freePort()),
+        LOG_LEVEL: 'silent',
+      }),
+    );
+    const relayingRun = relaying.run();
+    await sleep(800);
+    await proxy.cut();
+    await sleep(1_000);
+    await proxy.open();
+    await sleep(1_500);
+    const stoppingAt = Date.now();
+    const stopped = await Promise.race([
+      relaying.shutdown().then(() => relayingRun),
+      sleep(STOPPED_WITHIN_MS).then(() => 'still running'),
+    ]);
+    assert.notEqual(stopped, 'still running', `still running ${STOPPED_WITHIN_MS} ms after the stop`);
+    assert.ok(Date.now() - stoppingAt < STOPPED_WITHIN_MS);
   });
 });
