@@ -20,7 +20,7 @@ export async function writeWorkflowBundle(): Promise<void> {
 }
 
 /** A workflow source edited since the build would otherwise run as its old code. */
-export function isBuiltBundleCurrent(): boolean {
+function isBuiltBundleCurrent(): boolean {
   if (!existsSync(PREBUILT_BUNDLE_PATH)) return false;
   const builtAtMs = statSync(PREBUILT_BUNDLE_PATH).mtimeMs;
   const workflowsDir = path.dirname(workflowsPath);

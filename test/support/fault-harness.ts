@@ -57,7 +57,9 @@ export class FaultHarness {
 
   /** Every object is online; the answer is noted. */
   private readonly recordAnswer = (id: number): boolean => {
-    this.objectAnswers.set(id, [...(this.objectAnswers.get(id) ?? []), Date.now()]);
+    const answers = this.objectAnswers.get(id) ?? [];
+    answers.push(Date.now());
+    this.objectAnswers.set(id, answers);
     return true;
   };
 
